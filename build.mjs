@@ -1,0 +1,25 @@
+// Bundles each entry point into one self-contained ESM file in dist/ (esbuild).
+// Hook bundles must stay lean: the build fails if yargs or undici ends up in one.
+import { build } from 'esbuild';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const hooks = ['pre-receive', 'post-receive'];
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
+
+rmSync('dist', { recursive: true, force: true });
+const [hookResult] = await Promise.all([
+  build({ ...common, entryPoints: Object.fromEntries(hooks.map((h) => [h, `hooks/${h}.ts`])), outdir: 'dist/hooks', outExtension: { '.js': '.mjs' } }),
+  build({
+    ...common,
+    entryPoints: { cli: 'shim/cli.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    // yargs (ESM) reaches for require() in a few places; give the bundle one.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  }),
+]);
+const heavy = Object.keys(hookResult.metafile.inputs).filter((f) => /node_modules\/(yargs|undici)\//.test(f));
+if (heavy.length > 0) throw new Error(`hook bundles must not load yargs or undici, but include: ${heavy.join(', ')}`);
+chmodSync('dist/cli.mjs', 0o755);

@@ -1,0 +1,182 @@
+// Rules 1, 2, 3 and 6 of DESIGN.md "What pre-receive rejects": the claims ref's own update.
+// Pure: tree listings and blob contents in (read by the caller), verdicts out.
+import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile, type LockFile } from './lock-file.js';
+import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
+import { isDelete, type RefUpdate } from './ref-update.js';
+import { formatTime, quote } from './text.js';
+import type { Verdict } from './verdict.js';
+
+/** One entry of `git ls-tree -r -l`: mode (`100644`, `120000`...), type, oid, size in bytes, full path. */
+export interface TreeEntry {
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  oid: string;
+  size?: number;
+  path: string;
+}
+
+/** The files of one task in the old and new tree of the claims ref, for a task the push touches. */
+export interface TaskChange {
+  taskId: string;
+  old: TreeEntry[];
+  new: TreeEntry[];
+}
+
+/** What a push changes in the locks dir: touched tasks, and added or changed non-lock files. */
+export interface LocksDirDiff {
+  tasks: TaskChange[];
+  changed: TreeEntry[];
+}
+
+/** A claim as found on the claims ref: a valid lock file and when it expires (epoch ms). */
+export interface Claim {
+  taskId: string;
+  path: string;
+  lock: LockFile;
+  expiresAt: number;
+}
+
+/** Everything the claims check needs, gathered by the caller from git. */
+export interface ClaimsRefInput {
+  update: RefUpdate;
+  /** The new tip descends from the old one (true for a creation). */
+  fastForward: boolean;
+  /** Policy from the old tip. */
+  policy: Policy;
+  oldEntries: TreeEntry[];
+  newEntries: TreeEntry[];
+  /** Blob contents by oid, for every oid {@link lockBlobsToRead} asked for. */
+  blobs: ReadonlyMap<string, Uint8Array>;
+  /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
+  newPolicyText?: string | null;
+  pusher?: string;
+  /** Server time, epoch ms. */
+  now: number;
+}
+
+const SYMLINK = '120000';
+
+/** Compares the locks dir of the old and new tree (entries from `ls-tree -r` of that dir). */
+export function diffLocksDir(locksDir: string, oldEntries: readonly TreeEntry[], newEntries: readonly TreeEntry[]): LocksDirDiff {
+  const key = (e: TreeEntry) => `${e.mode} ${e.oid}`;
+  const oldByPath = new Map(oldEntries.map((e) => [e.path, e]));
+  const newByPath = new Map(newEntries.map((e) => [e.path, e]));
+  const changed = newEntries.filter((e) => oldByPath.get(e.path) === undefined || key(oldByPath.get(e.path)!) !== key(e));
+  const removed = oldEntries.filter((e) => !newByPath.has(e.path));
+  const taskOf = (e: TreeEntry) => {
+    const entry = classifyLocksDirEntry(e.path.slice(locksDir.length + 1));
+    return entry.kind === 'lock' ? entry.taskId : undefined;
+  };
+  const touched = new Set([...changed, ...removed].map(taskOf).filter((t): t is string => t !== undefined));
+  const tasks = [...touched].sort().map((taskId) => ({
+    taskId,
+    old: oldEntries.filter((e) => taskOf(e) === taskId),
+    new: newEntries.filter((e) => taskOf(e) === taskId),
+  }));
+  return { tasks, changed };
+}
+
+/** The blob oids the claims check must read: old and new lock files of touched tasks, small regular files only. */
+export function lockBlobsToRead(diff: LocksDirDiff): string[] {
+  const readable = (e: TreeEntry) => e.type === 'blob' && e.mode !== SYMLINK && (e.size ?? 0) <= LOCK_FILE_MAX_BYTES;
+  return [...new Set(diff.tasks.flatMap((t) => [...t.old, ...t.new]).filter(readable).map((e) => e.oid))];
+}
+
+/**
+ * Judges the update of the claims ref: deletion and non-fast-forward (rule 6), the pushed policy
+ * file, the schema of every added or changed file in the locks dir (rule 1), claims made for
+ * someone else (rule 2), and changes to another agent's active claim or a second claim of a
+ * claimed task (rule 3). Expiry is judged by `now` with the old tip's policy.
+ */
+export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
+  const { update, policy } = input;
+  const ref = update.refName;
+  const verdicts: Verdict[] = [];
+  const error = (rule: Verdict['rule'], where: string, what: string, fix: string, overridable = true) =>
+    verdicts.push({ severity: 'error', rule, where, what, fix, overridable });
+
+  if (isDelete(update)) {
+    error('claims-ref', ref, 'the claims ref cannot be deleted: it holds every claim', 'push to another branch, or ask an admin to change agenthooks.claimsRef');
+    return verdicts;
+  }
+  if (!input.fastForward) {
+    error('claims-ref', ref, 'non-fast-forward push to the claims ref would discard claims', `git pull --rebase origin ${ref.replace(/^refs\/heads\//, '')}, then push again (never force)`);
+  }
+
+  if (input.newPolicyText !== undefined && input.newPolicyText !== null) {
+    const result = parsePolicy(input.newPolicyText);
+    if (!result.ok) {
+      for (const problem of result.problems) error('policy', `${ref}: ${POLICY_FILE}`, problem, `fix ${POLICY_FILE} and push again`, false);
+    }
+  }
+
+  const locksDir = policy.locks.dir;
+  const diff = diffLocksDir(locksDir, input.oldEntries, input.newEntries);
+  const parsed = new Map<string, Claim | undefined>();
+  const parse = (e: TreeEntry, reportAt?: string): Claim | undefined => {
+    const where = reportAt ?? '';
+    const name = e.path.slice(locksDir.length + 1);
+    const entry = classifyLocksDirEntry(name);
+    const report = (what: string, fix: string, line?: number) => {
+      if (reportAt !== undefined) error('schema', `${where}${line ? `:${line}` : ''}`, what, fix, false);
+    };
+    if (entry.kind !== 'lock') return undefined;
+    if (e.type !== 'blob' || e.mode === SYMLINK) {
+      report(`is a ${e.mode === SYMLINK ? 'symlink' : e.type === 'commit' ? 'submodule' : 'directory'}; a lock file must be a regular file`, `git rm --cached ${quote(e.path)} and add a regular file`);
+      return undefined;
+    }
+    const bytes = input.blobs.get(e.oid);
+    if ((e.size ?? 0) > LOCK_FILE_MAX_BYTES || bytes === undefined) {
+      report(`is ${e.size ?? '?'} bytes; the limit is ${LOCK_FILE_MAX_BYTES}`, 'keep only the lock fields in the file');
+      return undefined;
+    }
+    const result = parseLockFile(bytes, entry.format, { now: input.now, skew: policy.locks.skew });
+    if (!result.ok) {
+      for (const p of result.problems) report(p.message, p.fix, p.line);
+      return undefined;
+    }
+    return { taskId: entry.taskId, path: e.path, lock: result.lock, expiresAt: lockExpiresAt(result.lock, policy.locks.ttl) };
+  };
+
+  for (const e of diff.changed) {
+    const entry = classifyLocksDirEntry(e.path.slice(locksDir.length + 1));
+    if (entry.kind === 'stray') error('schema', `${ref}: ${quote(e.path)}`, entry.reason, `git rm ${quote(e.path)}, or rename it`, false);
+    else if (entry.kind === 'lock') parsed.set(e.path, parse(e, `${ref}: ${quote(e.path)}`));
+  }
+  if (diff.tasks.length > 0 && input.pusher === undefined) {
+    error('identity', ref, 'this push changes claims but its pusher is unknown (no authenticated user, no -o agent=, committer name is not an agent id)', 'git push -o agent=<your-agent-id>', false);
+    return verdicts;
+  }
+
+  for (const task of diff.tasks) {
+    const status = `agent-hooks status ${task.taskId}`;
+    const oldByPath = new Map(task.old.map((e) => [e.path, e]));
+    const active = task.old.map((e) => parse(e)).find((c): c is Claim => c !== undefined && c.expiresAt > input.now);
+    if (task.new.length > 1) {
+      error('claim-held', `${ref}: ${locksDir}/${task.taskId}`, `task ${task.taskId} has ${task.new.length} lock files (${task.new.map((e) => quote(e.path)).join(', ')})`, 'keep one lock file per task', false);
+      continue;
+    }
+    const next = task.new[0];
+    const nextChanged = next !== undefined && oldByPath.get(next.path)?.oid !== next.oid;
+    const nextClaim = next && nextChanged ? parsed.get(next.path) : undefined;
+
+    if (active && active.lock.agent !== input.pusher) {
+      const holder = `${active.lock.agent} until ${formatTime(active.expiresAt)}`;
+      const what = next === undefined
+        ? `removes the active claim of task ${task.taskId} held by ${holder}`
+        : next.path === active.path
+          ? `changes the active claim of task ${task.taskId} held by ${holder}`
+          : `claims task ${task.taskId}, already claimed by ${holder} in ${quote(active.path)}`;
+      error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `wait for the claim to expire or ask ${active.lock.agent}; ${status}`);
+      continue;
+    }
+    if (nextClaim && nextClaim.lock.agent !== input.pusher) {
+      error('claim-agent', `${ref}: ${quote(nextClaim.path)}`, `claim of task ${task.taskId} names agent ${nextClaim.lock.agent}, but the pusher is ${input.pusher}`, `set agent to ${input.pusher}, or let ${nextClaim.lock.agent} push its own claim`);
+      continue;
+    }
+    if (nextClaim && nextClaim.expiresAt <= input.now) {
+      verdicts.push({ severity: 'warning', rule: 'claim-agent', where: `${ref}: ${quote(nextClaim.path)}`, what: `claim of task ${task.taskId} expired at ${formatTime(nextClaim.expiresAt)} already; it protects nothing`, overridable: false });
+    }
+  }
+  return verdicts;
+}

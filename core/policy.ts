@@ -1,0 +1,141 @@
+// The policy: `agent-hooks.json` at the root of the claims ref's tree (DESIGN.md "Settings").
+// Pure: text in, a Policy or readable problems out.
+import { quote, suggest } from './text.js';
+
+export const POLICY_FILE = 'agent-hooks.json';
+
+/** Settings for sampled tests (DESIGN.md "Fast test sampling"); times in seconds. */
+export interface TestPolicy {
+  command: string[];
+  files: string[];
+  sample: number;
+  always: string[];
+  timeout: number;
+  setup?: string[];
+  setupInputs?: string[];
+  refs?: string[];
+}
+
+/** The whole policy with defaults filled in. `locks.ttl` and `locks.skew` are seconds. */
+export interface Policy {
+  locks: { dir: string; ttl: number; skew: number };
+  leases: { exempt: string[] };
+  test?: TestPolicy;
+  notify: { rejections: boolean };
+}
+
+const DEFAULTS = {
+  locks: { dir: 'current_tasks', ttl: 7200, skew: 300 },
+  notify: { rejections: false },
+} as const;
+
+/** Bounds of a lock file's `ttl`, in seconds (DESIGN.md "Lock files"). */
+export const TTL_MIN = 60;
+export const TTL_MAX = 604800;
+
+export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
+
+type Check = (value: unknown) => string | undefined;
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+const stringArray: Check = (v) => (isStringArray(v) ? undefined : 'must be an array of non-empty strings');
+const argv: Check = (v) => (isStringArray(v) && v.length > 0 ? undefined : 'must be a non-empty array of strings (an argv, no shell)');
+const wholeSeconds = (min: number, max: number): Check => (v) =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be whole seconds from ${min} to ${max}`;
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const fraction: Check = (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a number greater than 0 and at most 1');
+
+/** A relative POSIX path inside the repository: no leading `/`, no `.` or `..` segment, no `\`. */
+export function relativePathProblem(path: string): string | undefined {
+  if (path === '') return 'is empty';
+  if (path.startsWith('/')) return 'must be relative (no leading "/")';
+  if (path.includes('\\')) return 'must use "/" as separator (no "\\")';
+  if (path.split('/').some((s) => s === '..')) return 'must not contain ".."';
+  if (path.split('/').some((s) => s === '.' || s === '')) return 'must not contain "." or empty segments (no leading "./", no "//")';
+  return undefined;
+}
+
+const locksDir: Check = (v) => {
+  if (typeof v !== 'string') return 'must be a string';
+  const problem = relativePathProblem(v);
+  if (problem) return problem;
+  return /[*?[\]{}!]/.test(v) ? 'must be a plain directory name, not a glob' : undefined;
+};
+
+const SCHEMA: Record<string, Record<string, Check>> = {
+  locks: { dir: locksDir, ttl: wholeSeconds(TTL_MIN, TTL_MAX), skew: wholeSeconds(0, 86400) },
+  leases: { exempt: stringArray },
+  test: {
+    command: argv,
+    files: stringArray,
+    sample: fraction,
+    always: stringArray,
+    timeout: wholeSeconds(1, 86400),
+    setup: argv,
+    setupInputs: stringArray,
+    refs: stringArray,
+  },
+  notify: { rejections: boolean },
+};
+
+/**
+ * Validates the text of `agent-hooks.json`. Every problem is one readable string naming the key,
+ * e.g. `locks.ttl: must be whole seconds from 60 to 604800`; unknown keys are problems too, with
+ * the key that was probably meant. `test.command` and `test.files` are required when `test` is set.
+ */
+export function parsePolicy(text: string): PolicyResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    return { ok: false, problems: [`not valid JSON: ${(error as Error).message}`] };
+  }
+  if (!isObject(json)) return { ok: false, problems: ['must be a JSON object'] };
+  const problems: string[] = [];
+  for (const [section, value] of Object.entries(json)) {
+    const fields = SCHEMA[section];
+    if (!fields) {
+      problems.push(unknownKey(section, Object.keys(SCHEMA)));
+      continue;
+    }
+    if (!isObject(value)) {
+      problems.push(`${section}: must be an object`);
+      continue;
+    }
+    for (const [key, fieldValue] of Object.entries(value)) {
+      const check = fields[key];
+      const problem = check ? check(fieldValue) : unknownKey(`${section}.${key}`, Object.keys(fields).map((k) => `${section}.${k}`));
+      if (problem) problems.push(check ? `${section}.${key}: ${problem}` : problem);
+    }
+    if (section === 'test') {
+      for (const required of ['command', 'files']) {
+        if (!(required in value)) problems.push(`test.${required}: required when "test" is set`);
+      }
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const p = json as Record<string, Record<string, unknown>>;
+  const locks = { ...DEFAULTS.locks, ...p.locks } as Policy['locks'];
+  const policy: Policy = {
+    locks,
+    // The locks dir and the policy file can never be leased (DESIGN.md "Settings").
+    leases: { exempt: [...new Set([`${locks.dir}/**`, POLICY_FILE, ...((p.leases?.exempt as string[] | undefined) ?? [])])] },
+    notify: { ...DEFAULTS.notify, ...p.notify } as Policy['notify'],
+  };
+  if (p.test) policy.test = { sample: 0.1, always: [], timeout: 300, ...p.test } as unknown as TestPolicy;
+  return { ok: true, policy };
+}
+
+/** The defaults with the exempt paths filled in, as used when there is no policy file. */
+export function defaultPolicy(): Policy {
+  const result = parsePolicy('{}');
+  if (!result.ok) throw new Error('the default policy does not validate');
+  return result.policy;
+}
+
+function unknownKey(key: string, known: string[]): string {
+  const guess = suggest(key, known);
+  return `${quote(key)}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${known.join(', ')}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

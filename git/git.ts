@@ -1,0 +1,165 @@
+// The one module that talks to git: the git CLI through child_process, synchronously.
+// Hooks run one step after another, so synchronous calls keep them simple and lean; each call
+// inherits the environment, which is how a pre-receive hook sees the quarantined objects
+// (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES; githooks(5), "pre-receive").
+import { spawn, spawnSync } from 'node:child_process';
+import type { TreeEntry } from '../core/claims.js';
+
+/** Options for one git call. `okExitCodes` lists exit codes that are answers, not failures (default [0]). */
+export interface GitOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Uint8Array;
+  okExitCodes?: number[];
+  /** Kill git after this many ms (default: no limit). */
+  timeoutMs?: number;
+}
+
+/** A git command failed: the arguments, exit code (or signal) and git's own message. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    const detail = stderr.trim().split('\n').pop() ?? '';
+    super(`git ${args.join(' ')} failed${exitCode === null ? '' : ` with exit code ${exitCode}`}${detail ? `: ${detail}` : ''}`, options);
+    this.name = 'GitError';
+  }
+}
+
+/** The result of a git call: raw stdout and stderr, and the exit code (one of `okExitCodes`). */
+export interface GitResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+/**
+ * Runs `git <args>` and returns its output.
+ * @throws GitError when git cannot start, is killed, or exits with a code not in `okExitCodes`.
+ */
+export function runGit(args: readonly string[], options: GitOptions = {}): GitResult {
+  const result = spawnSync('git', args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    input: options.input,
+    maxBuffer: 1 << 30,
+    timeout: options.timeoutMs,
+  });
+  if (result.error) throw new GitError(args, null, result.error.message, { cause: result.error });
+  const exitCode = result.status;
+  if (exitCode === null || !(options.okExitCodes ?? [0]).includes(exitCode)) {
+    throw new GitError(args, exitCode, result.stderr.toString());
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+
+/**
+ * Runs `git <args>` without blocking, for work that must overlap (several pushes at once).
+ * Resolves with the output whatever the exit code; rejects only when git cannot start.
+ */
+export function runGitAsync(args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => reject(new GitError(args, null, error.message, { cause: error })));
+    child.on('close', (code) => resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: code ?? -1 }));
+  });
+}
+
+/** `git <args>` with stdout as text, the trailing newline removed. @throws GitError */
+export function gitText(args: readonly string[], options: GitOptions = {}): string {
+  return runGit(args, options).stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** One object read by `git cat-file --batch`: its oid, type, and content bytes. */
+export interface GitObject {
+  oid: string;
+  type: string;
+  content: Buffer;
+}
+
+/**
+ * Reads many objects in one `git cat-file --batch` process. Each spec is anything
+ * `git cat-file` accepts (`<oid>`, `<rev>:<path>`). Missing objects map to undefined.
+ * @throws GitError when git fails, or its output is cut short.
+ */
+export function readObjects(specs: readonly string[], options: GitOptions = {}): Map<string, GitObject | undefined> {
+  const objects = new Map<string, GitObject | undefined>();
+  if (specs.length === 0) return objects;
+  for (const spec of specs) {
+    if (spec.includes('\n')) throw new GitError(['cat-file', '--batch'], null, `object name contains a newline: ${JSON.stringify(spec)}`);
+  }
+  const args = ['cat-file', '--batch'];
+  const out = runGit(args, { ...options, input: `${specs.join('\n')}\n` }).stdout;
+  let at = 0;
+  for (const spec of specs) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) throw new GitError(args, 0, `output ended before the answer for ${spec}`);
+    const header = out.toString('utf8', at, eol);
+    at = eol + 1;
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      objects.set(spec, undefined); // "<spec> missing" or "<spec> ambiguous"
+      continue;
+    }
+    const size = Number(m[3]);
+    objects.set(spec, { oid: m[1]!, type: m[2]!, content: out.subarray(at, at + size) });
+    at += size + 1;
+  }
+  return objects;
+}
+
+/**
+ * Lists the files under `dir` in a tree-ish, recursively, with sizes
+ * (`git ls-tree -r -l -z --full-tree`; `dir` is a literal path, never a pathspec pattern).
+ * @throws GitError
+ */
+export function listTree(treeish: string, dir: string, options: GitOptions = {}): TreeEntry[] {
+  const out = runGit(['--literal-pathspecs', 'ls-tree', '-r', '-l', '-z', '--full-tree', treeish, '--', `${dir}/`], options).stdout.toString('utf8');
+  const entries: TreeEntry[] = [];
+  for (const record of out.split('\0')) {
+    if (record === '') continue;
+    const tab = record.indexOf('\t');
+    const [mode, type, oid, size] = record.slice(0, tab).split(/ +/) as [string, TreeEntry['type'], string, string];
+    entries.push({ mode, type, oid, size: size === '-' ? undefined : Number(size), path: record.slice(tab + 1) });
+  }
+  return entries;
+}
+
+/** Whether `ancestor` is an ancestor of (or equal to) `descendant` (`git merge-base --is-ancestor`). @throws GitError */
+export function isAncestor(ancestor: string, descendant: string, options: GitOptions = {}): boolean {
+  return runGit(['merge-base', '--is-ancestor', ancestor, descendant], { ...options, okExitCodes: [0, 1] }).exitCode === 0;
+}
+
+/** Every `git config` value under a section, e.g. `agenthooks`: lower-cased key -> values in order. @throws GitError */
+export function readConfigSection(section: string, options: GitOptions = {}): Map<string, string[]> {
+  const out = runGit(['config', '-z', '--get-regexp', `^${section}\\.`], { ...options, okExitCodes: [0, 1] }).stdout.toString('utf8');
+  const config = new Map<string, string[]>();
+  for (const record of out.split('\0')) {
+    if (record === '') continue;
+    const nl = record.indexOf('\n');
+    const key = (nl < 0 ? record : record.slice(0, nl)).toLowerCase();
+    const value = nl < 0 ? 'true' : record.slice(nl + 1);
+    config.set(key, [...(config.get(key) ?? []), value]);
+  }
+  return config;
+}
+
+/** The value of a `git config` boolean as git reads it (`true`, `yes`, `on`, `1`). */
+export function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(true|yes|on|1)$/i.test(value.trim());
+}
+
+/** The commit's committer name or the tag's tagger name, from a raw object (`cat-file` content). */
+export function identityNameOf(object: GitObject): string | undefined {
+  const header = object.content.toString('utf8', 0, Math.min(object.content.length, 64 * 1024)).split('\n\n')[0] ?? '';
+  const line = header.split('\n').find((l) => l.startsWith(object.type === 'tag' ? 'tagger ' : 'committer '));
+  const m = line ? /^\S+ (.*?) <[^>]*> \d+ [+-]\d{4}$/.exec(line) : null;
+  return m?.[1];
+}

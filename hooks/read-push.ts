@@ -1,0 +1,103 @@
+// Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
+// front of the pure `checkPush`.
+import { resolve } from 'node:path';
+import { diffLocksDir, lockBlobsToRead, type TreeEntry } from '../core/claims.js';
+import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
+import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
+import type { PushInput } from '../core/push.js';
+import { isCreate, isDelete, type RefUpdate } from '../core/ref-update.js';
+import { gitText, identityNameOf, isAncestor, isTrue, listTree, readConfigSection, readObjects, type GitOptions } from '../git/git.js';
+
+/** The server-side settings from `git config agenthooks.*` (DESIGN.md "Settings"). */
+export interface ServerConfig {
+  claimsRef: string;
+  admins: string[];
+  requireAuthenticated: boolean;
+}
+
+/** The environment for git calls from a hook: `GIT_DIR` made absolute (git gives `.`). */
+export function hookGitOptions(env: NodeJS.ProcessEnv): GitOptions {
+  return { env: { ...env, GIT_DIR: resolve(env.GIT_DIR ?? '.') } };
+}
+
+/**
+ * Reads `agenthooks.*` from git config. The claims ref is `agenthooks.claimsRef` (a short branch
+ * name means `refs/heads/<name>`), else the ref HEAD points at, else `refs/heads/main`.
+ * @throws GitError
+ */
+export function readServerConfig(git: GitOptions): ServerConfig {
+  const config = readConfigSection('agenthooks', git);
+  const configured = config.get('agenthooks.claimsref')?.at(-1);
+  const claimsRef = configured
+    ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`
+    : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'refs/heads/main';
+  return {
+    claimsRef,
+    admins: config.get('agenthooks.admin') ?? [],
+    requireAuthenticated: isTrue(config.get('agenthooks.requireauthenticated')?.at(-1)),
+  };
+}
+
+/** The oid a ref points at now, or undefined when it does not exist. @throws GitError */
+export function readRef(refName: string, git: GitOptions): string | undefined {
+  return gitText(['rev-parse', '-q', '--verify', `${refName}^{commit}`], { ...git, okExitCodes: [0, 1] }) || undefined;
+}
+
+/** The policy of a commit (defaults when it has none) and the problems of an invalid file. */
+export function policyFromText(text: string | undefined): { policy: Policy; problems: string[] } {
+  if (text === undefined) return { policy: defaultPolicy(), problems: [] };
+  const result = parsePolicy(text);
+  return result.ok ? { policy: result.policy, problems: [] } : { policy: defaultPolicy(), problems: result.problems };
+}
+
+/**
+ * Gathers the inputs of `checkPush` for one push: config, pusher, the policy at the claims
+ * ref's old tip, and, when the push updates the claims ref, the locks dir of both tips with the
+ * lock file contents the check needs. Works in quarantine (objects are read through the
+ * inherited environment) and for delete-only pushes.
+ * @throws GitError when git fails.
+ */
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number): PushInput & ServerConfig {
+  const git = hookGitOptions(env);
+  const config = readServerConfig(git);
+  const pushOptions = readPushOptions(env);
+  const claimsUpdate = updates.find((u) => u.refName === config.claimsRef);
+  const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : readRef(config.claimsRef, git);
+  const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
+
+  // One cat-file for the policy before and after, and the pushed tip for the committer's name.
+  const needsCommitter = !AUTHENTICATED_IDENTITY_VARS.some((v) => env[v]) && pushOption(pushOptions, 'agent') === undefined;
+  const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
+  const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
+  const objects = readObjects(specs, git);
+  const oldPolicy = oldTip ? objects.get(`${oldTip}:${POLICY_FILE}`) : undefined;
+  const newPolicy = newTip ? objects.get(`${newTip}:${POLICY_FILE}`) : undefined;
+  const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
+
+  const { policy, problems } = policyFromText(oldPolicy?.content.toString('utf8'));
+  const pusher = resolvePusher({
+    env,
+    pushOptions,
+    committerName: tipObject ? identityNameOf(tipObject) : undefined,
+    requireAuthenticated: config.requireAuthenticated,
+  });
+
+  const input: PushInput & ServerConfig = { ...config, updates, pusher, pushOptions, policy, policyProblems: problems, now };
+  if (newTip) {
+    const oldEntries: TreeEntry[] = oldTip ? listTree(oldTip, policy.locks.dir, git) : [];
+    const newEntries = listTree(newTip, policy.locks.dir, git);
+    const wanted = lockBlobsToRead(diffLocksDir(policy.locks.dir, oldEntries, newEntries));
+    const blobs = new Map<string, Uint8Array>();
+    for (const [oid, object] of readObjects(wanted, git)) if (object) blobs.set(oid, object.content);
+    input.claims = {
+      fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
+      oldEntries,
+      newEntries,
+      blobs,
+      newPolicyText: newPolicy?.oid === oldPolicy?.oid ? undefined : newPolicy ? newPolicy.content.toString('utf8') : null,
+    };
+  } else if (claimsUpdate) {
+    input.claims = { fastForward: false, oldEntries: [], newEntries: [], blobs: new Map() };
+  }
+  return input;
+}

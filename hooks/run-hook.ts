@@ -1,0 +1,35 @@
+// What every hook entry point does around its own work: read stdin, run the chained hook
+// first, catch anything unexpected as one `ERROR: internal:` line (fail closed, no stack trace).
+import { readFileSync } from 'node:fs';
+import { runChainedHook } from './chain.js';
+
+/** A hook's own work: stdin in, output lines and an exit code out. */
+export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number };
+
+/**
+ * Runs a hook: the chained hook first (its failure is the hook's failure), then `body`.
+ * Lines go to stderr, which git relays to the pusher as `remote: ...`. An exception becomes
+ * `ERROR: internal: <message>` and exit 1; `AGENT_HOOKS_DEBUG=1` adds the stack.
+ * Never returns: it sets the exit code and exits.
+ */
+export function runHook(hook: string, moduleUrl: string, body: HookBody): never {
+  let lines: string[];
+  let exitCode: number;
+  try {
+    const stdin = readFileSync(0);
+    const chained = runChainedHook(hook, stdin, process.argv.slice(2), moduleUrl);
+    if (chained !== 0) {
+      lines = [`ERROR: ${hook}: the chained hook (installed before agent-hooks) failed with exit code ${chained}; fix: see its output above`];
+      exitCode = chained;
+    } else {
+      ({ lines, exitCode } = body(stdin));
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    lines = [`ERROR: internal: ${message.split('\n')[0]}; fix: run agent-hooks doctor on this repository, or report the problem`];
+    if (process.env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error && error.stack) lines.push(...error.stack.split('\n'));
+    exitCode = 1;
+  }
+  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  process.exit(exitCode);
+}

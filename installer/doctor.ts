@@ -1,0 +1,98 @@
+// `agent-hooks doctor <repo>`: checks an installation and proves it with a synthetic push.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { POLICY_FILE } from '../core/policy.js';
+import { gitText, readObjects, runGit } from '../git/git.js';
+import { installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
+import { isExecutable, readIfExists } from './files.js';
+import { cleanGitEnv, readRepo } from './repo.js';
+import { parseStub } from './stub.js';
+
+/** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it. */
+export interface Finding {
+  ok: boolean;
+  text: string;
+}
+
+/** The line pre-receive prints for a synthetic push (see hooks/pre-receive.ts). */
+const DOCTOR_ANSWER = /agent-hooks doctor: pre-receive (\S+) judged the synthetic push/;
+
+/**
+ * Checks a bare repo's installation: stubs present, executable and ours; their node exists;
+ * their version matches `version` and the code is there; push options advertised; the policy
+ * file on the claims ref valid. Then pushes a commit to `refs/agent-hooks/doctor/<n>` from a
+ * temporary repository and expects pre-receive to answer (and refuse it, so nothing lands).
+ * @throws RepoError when the path is not a git repository.
+ */
+export function doctor(path: string, version: string): Finding[] {
+  const repo = readRepo(path);
+  const findings: Finding[] = [];
+  const ok = (text: string) => findings.push({ ok: true, text });
+  const fault = (text: string) => findings.push({ ok: false, text });
+  const reinstall = `agent-hooks install ${repo.path}`;
+  if (!repo.bare) fault(`${repo.path}: not a bare repository; fix: run doctor on the repository agents push to`);
+
+  const layout = installLayout(repo.hooksDir, version);
+  for (const hook of SERVER_HOOKS) {
+    const stubPath = layout.stub(hook);
+    const text = readIfExists(stubPath)?.toString('utf8');
+    const stub = text === undefined ? undefined : parseStub(text);
+    if (text === undefined) fault(`${stubPath}: missing; fix: ${reinstall}`);
+    else if (!stub) fault(`${stubPath}: not an agent-hooks stub (another tool replaced it); fix: ${reinstall} (it keeps and chains that hook)`);
+    else {
+      const problems: string[] = [];
+      if (!isExecutable(stubPath)) problems.push(`${stubPath}: not executable; fix: chmod +x ${stubPath}`);
+      if (stub.version !== version) problems.push(`${stubPath}: version ${stub.version}, this agent-hooks is ${version}; fix: ${reinstall}`);
+      if (!stub.nodePath || !isExecutable(stub.nodePath)) problems.push(`${stubPath}: node ${stub.nodePath ?? '(none)'} does not exist or is not executable; fix: ${reinstall}`);
+      if (!stub.bundlePath || readIfExists(stub.bundlePath) === undefined) problems.push(`${stubPath}: hook code ${stub.bundlePath ?? '(none)'} is missing; fix: ${reinstall}`);
+      for (const p of problems) fault(p);
+      if (problems.length === 0) ok(`${hook}: agent-hooks ${stub.version}, node ${stub.nodePath}`);
+    }
+  }
+
+  const gitOptions = { cwd: repo.gitDir, env: cleanGitEnv() };
+  const advertised = gitText(['config', '--type=bool', '--get', 'receive.advertisePushOptions'], { ...gitOptions, okExitCodes: [0, 1] });
+  if (advertised === 'true') ok('receive.advertisePushOptions is true');
+  else fault(`receive.advertisePushOptions is not true, so -o agent=<id> is refused; fix: git -C ${repo.path} config receive.advertisePushOptions true`);
+
+  const config = readServerConfig(gitOptions);
+  const tip = readRef(config.claimsRef, gitOptions);
+  if (tip) {
+    const text = readObjects([`${tip}:${POLICY_FILE}`], gitOptions).get(`${tip}:${POLICY_FILE}`)?.content.toString('utf8');
+    const { problems } = policyFromText(text);
+    for (const problem of problems) fault(`${config.claimsRef}: ${POLICY_FILE}: ${problem}; fix: push a corrected ${POLICY_FILE}`);
+    if (problems.length === 0) ok(`policy: ${text === undefined ? `no ${POLICY_FILE}, defaults apply` : `${POLICY_FILE} is valid`} (claims ref ${config.claimsRef})`);
+  } else ok(`claims ref ${config.claimsRef} does not exist yet (the first push creates it)`);
+
+  if (findings.every((f) => f.ok)) syntheticPush(repo.path, findings);
+  return findings;
+}
+
+function syntheticPush(repoPath: string, findings: Finding[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-hooks-doctor-'));
+  try {
+    const env = { ...cleanGitEnv(), GIT_AUTHOR_NAME: 'doctor', GIT_AUTHOR_EMAIL: 'doctor@agent-hooks', GIT_COMMITTER_NAME: 'doctor', GIT_COMMITTER_EMAIL: 'doctor@agent-hooks' };
+    const objectFormat = gitText(['rev-parse', '--show-object-format'], { cwd: repoPath, env });
+    runGit(['init', '--quiet', `--object-format=${objectFormat}`, dir], { env });
+    const tree = gitText(['mktree'], { cwd: dir, env, input: '' });
+    const commit = gitText(['commit-tree', tree, '-m', 'agent-hooks doctor: synthetic push'], { cwd: dir, env });
+    const ref = `refs/agent-hooks/doctor/${process.pid}-${Date.now()}`;
+    const push = runGit(['push', '-o', 'agent=doctor', repoPath, `${commit}:${ref}`], { cwd: dir, env, okExitCodes: [0, 1], timeoutMs: 120_000 });
+    const output = push.stderr.toString('utf8');
+    const answer = DOCTOR_ANSWER.exec(output);
+    const hookErrors = output.split('\n').filter((l) => /^remote: ERROR: /.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
+    if (push.exitCode === 0) {
+      runGit(['update-ref', '-d', ref], { cwd: repoPath, env });
+      findings.push({ ok: false, text: `synthetic push to ${ref} was accepted: pre-receive did not run; fix: agent-hooks install ${repoPath}` });
+    }
+    else if (!answer) findings.push({ ok: false, text: `synthetic push got no answer from pre-receive: ${output.trim().split('\n').slice(-3).join(' | ')}` });
+    else if (hookErrors.length > 0) for (const line of hookErrors) findings.push({ ok: false, text: `synthetic push: ${line}` });
+    else findings.push({ ok: true, text: `synthetic push: pre-receive ${answer[1]} ran in quarantine and answered; nothing landed` });
+  } catch (error) {
+    findings.push({ ok: false, text: `synthetic push failed: ${(error as Error).message}` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

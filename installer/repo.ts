@@ -1,0 +1,47 @@
+// Finding the repository and its hooks dir, the way git itself resolves them.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { gitText, GitError } from '../git/git.js';
+
+/** The path is not something agent-hooks can install into; the message says what to do. */
+export class RepoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RepoError';
+  }
+}
+
+/** A repository as the installer sees it: absolute git dir, whether it is bare, its hooks dir. */
+export interface Repo {
+  path: string;
+  gitDir: string;
+  bare: boolean;
+  hooksDir: string;
+}
+
+/**
+ * Resolves a repository path. The hooks dir comes from
+ * `git rev-parse --path-format=absolute --git-path hooks`, which honours `core.hooksPath`.
+ * @throws RepoError when the path does not exist or is not a git repository.
+ */
+export function readRepo(path: string): Repo {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new RepoError(`${abs} does not exist`);
+  // A caller's GIT_DIR must not redirect us to another repository.
+  const env = cleanGitEnv();
+  try {
+    const [gitDir, bare, hooksDir] = gitText(
+      ['rev-parse', '--path-format=absolute', '--git-dir', '--is-bare-repository', '--git-path', 'hooks'],
+      { cwd: abs, env },
+    ).split('\n') as [string, string, string];
+    return { path: abs, gitDir, bare: bare === 'true', hooksDir };
+  } catch (error) {
+    if (error instanceof GitError) throw new RepoError(`${abs} is not a git repository (${error.stderr.trim().split('\n').pop()})`);
+    throw error;
+  }
+}
+
+/** The environment for git commands aimed at one repository, free of inherited `GIT_*`. */
+export function cleanGitEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+}

@@ -1,0 +1,54 @@
+// `agent-hooks uninstall <repo>`: removes only what install wrote and puts back what it moved.
+import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { runGit } from '../git/git.js';
+import { installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { readIfExists } from './files.js';
+import { readManifest } from './manifest.js';
+import { cleanGitEnv, readRepo } from './repo.js';
+import { parseStub } from './stub.js';
+
+/** What uninstall did, one line per step; `warnings` for what it left alone and why. */
+export interface UninstallReport {
+  steps: string[];
+  warnings: string[];
+}
+
+/**
+ * Uninstalls from a bare repo: deletes the stubs it wrote, moves chained hooks back, restores
+ * `receive.advertisePushOptions`, removes `<hooks-dir>/agent-hooks`. A hook file that is no
+ * longer an agent-hooks stub is left alone (and its chained predecessor kept), with a warning.
+ * @throws RepoError when the path is not a git repository.
+ */
+export function uninstall(path: string, options: { dryRun?: boolean } = {}): UninstallReport {
+  const repo = readRepo(path);
+  const layout = installLayout(repo.hooksDir, 'any');
+  const manifest = readManifest(layout.manifest);
+  const report: UninstallReport = { steps: [], warnings: [] };
+  const step = (description: string, apply: () => void) => {
+    report.steps.push(description);
+    if (!options.dryRun) apply();
+  };
+  let keepHome = false;
+  for (const hook of SERVER_HOOKS) {
+    const stubPath = layout.stub(hook);
+    const existing = readIfExists(stubPath);
+    const ours = existing !== undefined && parseStub(existing.toString('utf8')) !== undefined;
+    if (existing !== undefined && !ours) {
+      if (existsSync(layout.chained(hook))) {
+        report.warnings.push(`${stubPath} was replaced by something else since install; left it, and kept the earlier hook in ${layout.chained(hook)}`);
+        keepHome = true;
+      }
+      continue;
+    }
+    if (ours) step(`remove the ${hook} stub ${stubPath}`, () => unlinkSync(stubPath));
+    if (existsSync(layout.chained(hook))) step(`restore the earlier ${hook} hook from ${layout.chained(hook)}`, () => renameSync(layout.chained(hook), stubPath));
+  }
+  if (manifest) {
+    const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
+    const previous = manifest.previousAdvertisePushOptions;
+    if (previous === null) step('unset git config receive.advertisePushOptions (it was unset before install)', () => runGit(['config', '--unset', 'receive.advertisePushOptions'], { ...gitEnv, okExitCodes: [0, 5] }));
+    else if (previous !== 'true') step(`restore git config receive.advertisePushOptions ${previous}`, () => runGit(['config', 'receive.advertisePushOptions', previous], gitEnv));
+  }
+  if (existsSync(layout.home) && !keepHome) step(`remove ${layout.home}`, () => rmSync(layout.home, { recursive: true, force: true }));
+  return report;
+}
