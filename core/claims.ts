@@ -152,13 +152,8 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     const status = `agent-hooks status ${task.taskId}`;
     const oldByPath = new Map(task.old.map((e) => [e.path, e]));
     const active = task.old.map((e) => parse(e)).find((c): c is Claim => c !== undefined && c.expiresAt > input.now);
-    if (task.new.length > 1) {
-      error('claim-held', `${ref}: ${locksDir}/${task.taskId}`, `task ${task.taskId} has ${task.new.length} lock files (${task.new.map((e) => quote(e.path)).join(', ')})`, 'keep one lock file per task', false);
-      continue;
-    }
-    const next = task.new[0];
-    const nextChanged = next !== undefined && oldByPath.get(next.path)?.oid !== next.oid;
-    const nextClaim = next && nextChanged ? parsed.get(next.path) : undefined;
+    const next = task.new.find((e) => oldByPath.get(e.path)?.oid !== e.oid) ?? task.new[0];
+    const nextClaim = next ? parsed.get(next.path) : undefined;
 
     if (active && active.lock.agent !== input.pusher) {
       const holder = `${active.lock.agent} until ${formatTime(active.expiresAt)}`;
@@ -168,6 +163,10 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
           ? `changes the active claim of task ${task.taskId} held by ${holder}`
           : `claims task ${task.taskId}, already claimed by ${holder} in ${quote(active.path)}`;
       error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `wait for the claim to expire or ask ${active.lock.agent}; ${status}`);
+      continue;
+    }
+    if (task.new.length > 1) {
+      error('claim-held', `${ref}: ${locksDir}/${task.taskId}`, `task ${task.taskId} has ${task.new.length} lock files (${task.new.map((e) => quote(e.path)).join(', ')})`, 'keep one lock file per task', false);
       continue;
     }
     if (nextClaim && nextClaim.lock.agent !== input.pusher) {

@@ -1,5 +1,6 @@
 // Lock files: `<locks-dir>/<task-id>.json` or `.txt`, one schema for both formats
 // (DESIGN.md "Lock files"). Pure: bytes in, a LockFile or problems out.
+import { parseJson } from './json.js';
 import { relativePathProblem, TTL_MAX, TTL_MIN } from './policy.js';
 import { formatTime, parseRfc3339, quote, showJson, suggest } from './text.js';
 
@@ -133,19 +134,15 @@ function readTextFields(text: string): { fields: RawFields } | { problems: LockP
 }
 
 function readJsonFields(text: string): { fields: RawFields } | { problems: LockProblem[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-    return { problems: [{ line, message: `is not valid JSON (${message})`, fix: 'fix the JSON syntax, or use the text format ("key: value" lines) in a .txt file' }] };
+  const json = parseJson(text);
+  if (!json.ok) {
+    return { problems: [{ line: json.line, message: `is not valid JSON: ${json.reason} at column ${json.column}`, fix: 'fix the JSON syntax, or use the text format ("key: value" lines) in a .txt file' }] };
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  const value = json.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { problems: [{ message: 'must be a JSON object', fix: `write {"agent": "<id>", "started": "${EXAMPLE_TIME}"}` }] };
   }
-  return { fields: new Map(Object.entries(json).map(([key, value]) => [key, { value }])) };
+  return { fields: new Map(Object.entries(value).map(([key, v]) => [key, { value: v }])) };
 }
 
 function validateFields(fields: RawFields, format: LockFileFormat, options: LockCheckOptions): LockFileResult {
@@ -206,7 +203,7 @@ function validateFields(fields: RawFields, format: LockFileFormat, options: Lock
       for (const glob of files as string[]) {
         const problem = relativePathProblem(glob.replace(/^!/, ''));
         if (problem) {
-          problems.push({ ...at('files'), message: `glob ${quote(glob)} in "files" ${problem}`, fix: 'use globs relative to the repository root, e.g. src/parser/**' });
+          problems.push({ ...at('files'), message: `glob ${showJson(glob)} in "files" ${problem}`, fix: 'use globs relative to the repository root, e.g. src/parser/**' });
         }
       }
       lock.files = files as string[];

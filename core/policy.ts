@@ -1,6 +1,7 @@
 // The policy: `agent-hooks.json` at the root of the claims ref's tree (DESIGN.md "Settings").
 // Pure: text in, a Policy or readable problems out.
-import { quote, suggest } from './text.js';
+import { parseJson } from './json.js';
+import { showJson, suggest } from './text.js';
 
 export const POLICY_FILE = 'agent-hooks.json';
 
@@ -84,12 +85,9 @@ const SCHEMA: Record<string, Record<string, Check>> = {
  * the key that was probably meant. `test.command` and `test.files` are required when `test` is set.
  */
 export function parsePolicy(text: string): PolicyResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    return { ok: false, problems: [`not valid JSON: ${(error as Error).message}`] };
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, problems: [`line ${parsed.line}: not valid JSON: ${parsed.reason} at column ${parsed.column}`] };
+  const json = parsed.value;
   if (!isObject(json)) return { ok: false, problems: ['must be a JSON object'] };
   const problems: string[] = [];
   for (const [section, value] of Object.entries(json)) {
@@ -135,7 +133,7 @@ export function defaultPolicy(): Policy {
 
 function unknownKey(key: string, known: string[]): string {
   const guess = suggest(key, known);
-  return `${quote(key)}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${known.join(', ')}`;
+  return `${showJson(key)}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; known: ${known.join(', ')}`;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -50,3 +50,17 @@ export function parseRefUpdates(input: string): RefUpdate[] {
 export function shortRefName(refName: string): string {
   return refName.replace(/^refs\/(?:heads|tags)\//, '');
 }
+
+/**
+ * Why `name` is not a valid full ref name, following git-check-ref-format(1): it starts with
+ * `refs/`, no component starts with `.` or ends with `.lock`, no `..`, `@{`, `//`, control
+ * characters, space, `~ ^ : ? * [ \`; it does not end with `/` or `.`. Undefined when valid.
+ */
+export function refNameProblem(name: string): string | undefined {
+  if (!name.startsWith('refs/')) return 'must start with refs/';
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'contains a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.includes('..') || name.includes('@{') || name.includes('//')) return 'contains "..", "@{" or "//"';
+  if (name.endsWith('/') || name.endsWith('.')) return 'ends with "/" or "."';
+  if (name.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock') || c === '')) return 'has a component that starts with "." or ends with ".lock"';
+  return undefined;
+}

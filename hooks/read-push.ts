@@ -5,8 +5,16 @@ import { diffLocksDir, lockBlobsToRead, type TreeEntry } from '../core/claims.js
 import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
 import type { PushInput } from '../core/push.js';
-import { isCreate, isDelete, type RefUpdate } from '../core/ref-update.js';
+import { isCreate, isDelete, refNameProblem, type RefUpdate } from '../core/ref-update.js';
 import { gitText, identityNameOf, isAncestor, isTrue, listTree, readConfigSection, readObjects, type GitOptions } from '../git/git.js';
+
+/** The server's git config cannot be used; `fix` is the command that repairs it. */
+export class ConfigError extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
 
 /** The server-side settings from `git config agenthooks.*` (DESIGN.md "Settings"). */
 export interface ServerConfig {
@@ -23,7 +31,7 @@ export function hookGitOptions(env: NodeJS.ProcessEnv): GitOptions {
 /**
  * Reads `agenthooks.*` from git config. The claims ref is `agenthooks.claimsRef` (a short branch
  * name means `refs/heads/<name>`), else the ref HEAD points at, else `refs/heads/main`.
- * @throws GitError
+ * @throws GitError, or ConfigError for an invalid claims ref name.
  */
 export function readServerConfig(git: GitOptions): ServerConfig {
   const config = readConfigSection('agenthooks', git);
@@ -31,6 +39,10 @@ export function readServerConfig(git: GitOptions): ServerConfig {
   const claimsRef = configured
     ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`
     : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'refs/heads/main';
+  const problem = refNameProblem(claimsRef);
+  if (problem) {
+    throw new ConfigError(`git config agenthooks.claimsRef ${JSON.stringify(configured)}: ${claimsRef} is not a valid ref name (${problem})`, 'git config agenthooks.claimsRef refs/heads/main');
+  }
   return {
     claimsRef,
     admins: config.get('agenthooks.admin') ?? [],

@@ -9,7 +9,7 @@ export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number };
 /**
  * Runs a hook: the chained hook first (its failure is the hook's failure), then `body`.
  * Lines go to stderr, which git relays to the pusher as `remote: ...`. An exception becomes
- * `ERROR: internal: <message>` and exit 1; `AGENT_HOOKS_DEBUG=1` adds the stack.
+ * `ERROR: internal: <message>; fix: ...` (the error's own `fix` when it has one) and exit 1; `AGENT_HOOKS_DEBUG=1` adds the stack.
  * Never returns: it sets the exit code and exits.
  */
 export function runHook(hook: string, moduleUrl: string, body: HookBody): never {
@@ -26,7 +26,8 @@ export function runHook(hook: string, moduleUrl: string, body: HookBody): never 
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    lines = [`ERROR: internal: ${message.split('\n')[0]}; fix: run agent-hooks doctor on this repository, or report the problem`];
+    const fix = (error as { fix?: unknown }).fix;
+    lines = [`ERROR: internal: ${message.split('\n')[0]}; fix: ${typeof fix === 'string' ? fix : 'run agent-hooks doctor on this repository, or report the problem'}`];
     if (process.env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error && error.stack) lines.push(...error.stack.split('\n'));
     exitCode = 1;
   }
