@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     )
     .demandCommand(1, 'Give a command; see --help.')
     .strict()
+    .recommendCommands()
     .version(VERSION)
     .help()
     .alias('h', 'help')

@@ -1,0 +1,154 @@
+// install, uninstall and doctor against real bare repos, through the built CLI.
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cloneAs, commit, git, lockText, makeUpstream, push, tempDir, writeScript } from './helpers/git.js';
+
+/** Every file under a dir with its mode and content, to compare before and after. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const s = statSync(p);
+      if (s.isDirectory()) walk(p);
+      else out[p.slice(dir.length)] = `${(s.mode & 0o777).toString(8)} ${s.mtimeMs} ${readFileSync(p, 'utf8').length}:${readFileSync(p, 'utf8')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('install', () => {
+  it('creates a missing bare repo on main, installs stubs that exec this node, and is idempotent', () => {
+    const upstream = join(tempDir(), 'new', 'upstream.git');
+    const first = cli(['install', upstream]);
+    expect(first.exitCode).toBe(0);
+    expect(git(upstream, ['rev-parse', '--is-bare-repository']).stdout.trim()).toBe('true');
+    expect(git(upstream, ['symbolic-ref', 'HEAD']).stdout.trim()).toBe('refs/heads/main');
+    expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('true');
+    const stub = readFileSync(join(upstream, 'hooks', 'pre-receive'), 'utf8');
+    expect(stub).toBe(`#!/bin/sh\n# agent-hooks 0.1.0: installed by \`agent-hooks install\`; remove with \`agent-hooks uninstall\`\nexec '${process.execPath}' '${join(upstream, 'hooks', 'agent-hooks', '0.1.0', 'pre-receive.mjs')}' "$@"\n`);
+    expect(statSync(join(upstream, 'hooks', 'pre-receive')).mode & 0o111).toBe(0o111);
+
+    const before = snapshot(join(upstream, 'hooks'));
+    const config = readFileSync(join(upstream, 'config'), 'utf8');
+    const second = cli(['install', upstream]);
+    expect(second).toMatchObject({ exitCode: 0, stdout: `agent-hooks 0.1.0 is already installed in ${join(upstream, 'hooks')}; nothing changed\n` });
+    expect(snapshot(join(upstream, 'hooks'))).toEqual(before);
+    expect(readFileSync(join(upstream, 'config'), 'utf8')).toBe(config);
+  });
+
+  it('--dry-run prints the plan and changes nothing', () => {
+    const upstream = makeUpstream({ install: false });
+    const before = snapshot(upstream);
+    const r = cli(['install', '--dry-run', upstream]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^would write pre-receive code .*\/hooks\/agent-hooks\/0\.1\.0\/pre-receive\.mjs$/m);
+    expect(r.stdout).toMatch(/^would set git config receive\.advertisePushOptions true/m);
+    expect(snapshot(upstream)).toEqual(before);
+    const missing = join(tempDir(), 'nope.git');
+    expect(cli(['install', '--dry-run', missing]).stdout).toMatch(/^would create bare repository .*nope\.git/m);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('keeps and chains an existing hook, and uninstall restores it exactly', () => {
+    const upstream = makeUpstream({ install: false });
+    const hook = join(upstream, 'hooks', 'pre-receive');
+    const original = '#!/bin/sh\n# the team\'s own hook\nwhile read old new ref; do echo "own hook: $ref $*"; case "$ref" in refs/heads/frozen) exit 1;; esac; done\n';
+    writeScript(hook, original);
+    git(upstream, ['config', 'receive.advertisePushOptions', 'false']);
+    expect(cli(['install', upstream]).stdout).toMatch(/keep the existing pre-receive hook: move it to .*agent-hooks\/chained\/pre-receive/);
+
+    const a = cloneAs(upstream, 'agent-1');
+    commit(a, { 'README.md': 'x' });
+    expect(push(a).stderr).toMatch(/remote: own hook: refs\/heads\/main/);
+    const frozen = push(a, ['origin', 'HEAD:refs/heads/frozen']);
+    expect(frozen.exitCode).toBe(1);
+    expect(frozen.errors).toEqual(['ERROR: pre-receive: the chained hook (installed before agent-hooks) failed with exit code 1; fix: see its output above']);
+    commit(a, { 'current_tasks/x.txt': lockText('agent-2') });
+    expect(push(a).errors).toEqual([expect.stringMatching(/claim of task x names agent agent-2/)]); // our checks run after it
+
+    const u = cli(['uninstall', upstream]);
+    expect(u.exitCode).toBe(0);
+    expect(u.stdout).toMatch(/restore the earlier pre-receive hook/);
+    expect(readFileSync(hook, 'utf8')).toBe(original);
+    expect(statSync(hook).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(upstream, 'hooks', 'post-receive'))).toBe(false);
+    expect(existsSync(join(upstream, 'hooks', 'agent-hooks'))).toBe(false);
+    expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('false');
+    expect(cli(['uninstall', upstream]).stdout).toBe('agent-hooks is not installed there; nothing changed\n');
+  });
+
+  it('honours core.hooksPath and replaces an older version', () => {
+    const upstream = makeUpstream({ install: false });
+    const hooksDir = join(tempDir(), 'shared-hooks');
+    git(upstream, ['config', 'core.hooksPath', hooksDir]);
+    expect(cli(['install', upstream]).exitCode).toBe(0);
+    expect(existsSync(join(hooksDir, 'pre-receive'))).toBe(true);
+    expect(existsSync(join(upstream, 'hooks', 'pre-receive'))).toBe(false);
+
+    // Pretend an older version is installed: its stub and code are replaced, its folder removed.
+    const old = join(hooksDir, 'agent-hooks', '0.0.9');
+    writeScript(join(old, 'pre-receive.mjs'), '');
+    writeFileSync(join(hooksDir, 'pre-receive'), readFileSync(join(hooksDir, 'pre-receive'), 'utf8').replaceAll('0.1.0', '0.0.9'));
+    const r = cli(['install', upstream]);
+    expect(r.stdout).toMatch(/^update pre-receive stub /m);
+    expect(r.stdout).toMatch(/^remove the code of version 0\.0\.9 /m);
+    expect(existsSync(old)).toBe(false);
+    expect(readFileSync(join(hooksDir, 'pre-receive'), 'utf8')).toContain('# agent-hooks 0.1.0: ');
+  });
+
+  it('refuses a clone, and a path that is not a repository', () => {
+    const upstream = makeUpstream();
+    const clone = cloneAs(upstream, 'agent-1');
+    expect(cli(['install', clone])).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: .*agent-1 is a clone or worktree; agent-hooks 0\.1\.0 installs pre-receive and post-receive into a bare repository/) });
+    const plain = tempDir();
+    expect(cli(['install', plain])).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: .* is not a git repository/) });
+  });
+
+  it('answers usage errors with exit 2 and --help with the commands', () => {
+    expect(cli(['instal', 'x'])).toMatchObject({ exitCode: 2, stderr: 'ERROR: Did you mean install?\nRun agent-hooks --help for usage.\n' });
+    expect(cli(['install'])).toMatchObject({ exitCode: 2 });
+    const help = cli(['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const command of ['install <repo>', 'uninstall <repo>', 'doctor <repo>', 'demo']) expect(help.stdout).toContain(`agent-hooks ${command}`);
+  });
+});
+
+describe('doctor', () => {
+  it('passes on a good installation, with a synthetic push that lands nothing', () => {
+    const upstream = makeUpstream();
+    const r = cli(['doctor', upstream]);
+    expect(r.stdout).toMatch(/^ok: synthetic push: pre-receive 0\.1\.0 ran in quarantine and answered; nothing landed$/m);
+    expect(r.exitCode).toBe(0);
+    expect(git(upstream, ['for-each-ref']).stdout).toBe('');
+  });
+
+  it('finds each fault and exits 1', () => {
+    const upstream = makeUpstream();
+    const stub = join(upstream, 'hooks', 'pre-receive');
+    chmodSync(stub, 0o644);
+    writeFileSync(join(upstream, 'hooks', 'post-receive'), readFileSync(join(upstream, 'hooks', 'post-receive'), 'utf8').replace(process.execPath, '/nonexistent/node'));
+    git(upstream, ['config', 'receive.advertisePushOptions', 'false']);
+    const r = cli(['doctor', upstream]);
+    expect(r.exitCode).toBe(1);
+    const errors = r.stdout.split('\n').filter((l) => l.startsWith('ERROR: '));
+    expect(errors).toEqual([
+      `ERROR: ${stub}: not executable; fix: chmod +x ${stub}`,
+      `ERROR: ${join(upstream, 'hooks', 'post-receive')}: node /nonexistent/node does not exist or is not executable; fix: agent-hooks install ${upstream}`,
+      `ERROR: receive.advertisePushOptions is not true, so -o agent=<id> is refused; fix: git -C ${upstream} config receive.advertisePushOptions true`,
+    ]);
+  });
+
+  it('reports an invalid policy file and a missing installation', () => {
+    const upstream = makeUpstream({ install: false });
+    const a = cloneAs(upstream, 'agent-1');
+    commit(a, { 'agent-hooks.json': '{"locks":{"ttl":1}}' });
+    expect(push(a).exitCode).toBe(0);
+    const r = cli(['doctor', upstream]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(`ERROR: ${join(upstream, 'hooks', 'pre-receive')}: missing; fix: agent-hooks install ${upstream}`);
+    expect(r.stdout).toContain('ERROR: refs/heads/main: agent-hooks.json: locks.ttl: must be whole seconds from 60 to 604800; fix: push a corrected agent-hooks.json');
+  });
+});
