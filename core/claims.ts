@@ -43,8 +43,8 @@ export interface ClaimsRefInput {
   fastForward: boolean;
   /** Policy from the old tip. */
   policy: Policy;
-  oldEntries: TreeEntry[];
-  newEntries: TreeEntry[];
+  /** The locks dir of the old and new tip compared ({@link diffLocksDir}). */
+  diff: LocksDirDiff;
   /** Blob contents by oid, for every oid {@link lockBlobsToRead} asked for. */
   blobs: ReadonlyMap<string, Uint8Array>;
   /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
@@ -63,16 +63,18 @@ export function diffLocksDir(locksDir: string, oldEntries: readonly TreeEntry[],
   const newByPath = new Map(newEntries.map((e) => [e.path, e]));
   const changed = newEntries.filter((e) => oldByPath.get(e.path) === undefined || key(oldByPath.get(e.path)!) !== key(e));
   const removed = oldEntries.filter((e) => !newByPath.has(e.path));
-  const taskOf = (e: TreeEntry) => {
-    const entry = classifyLocksDirEntry(e.path.slice(locksDir.length + 1));
-    return entry.kind === 'lock' ? entry.taskId : undefined;
+  const byTask = (entries: readonly TreeEntry[]) => {
+    const tasks = new Map<string, TreeEntry[]>();
+    for (const e of entries) {
+      const entry = classifyLocksDirEntry(e.path.slice(locksDir.length + 1));
+      if (entry.kind === 'lock') tasks.set(entry.taskId, [...(tasks.get(entry.taskId) ?? []), e]);
+    }
+    return tasks;
   };
-  const touched = new Set([...changed, ...removed].map(taskOf).filter((t): t is string => t !== undefined));
-  const tasks = [...touched].sort().map((taskId) => ({
-    taskId,
-    old: oldEntries.filter((e) => taskOf(e) === taskId),
-    new: newEntries.filter((e) => taskOf(e) === taskId),
-  }));
+  const oldTasks = byTask(oldEntries);
+  const newTasks = byTask(newEntries);
+  const touched = new Set([...byTask(changed).keys(), ...byTask(removed).keys()]);
+  const tasks = [...touched].sort().map((taskId) => ({ taskId, old: oldTasks.get(taskId) ?? [], new: newTasks.get(taskId) ?? [] }));
   return { tasks, changed };
 }
 
@@ -87,6 +89,7 @@ export function lockBlobsToRead(diff: LocksDirDiff): string[] {
  * file, the schema of every added or changed file in the locks dir (rule 1), claims made for
  * someone else (rule 2), and changes to another agent's active claim or a second claim of a
  * claimed task (rule 3). Expiry is judged by `now` with the old tip's policy.
+ * @throws Error when a blob that {@link lockBlobsToRead} asked for is missing from `blobs`.
  */
 export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
   const { update, policy } = input;
@@ -111,7 +114,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
   }
 
   const locksDir = policy.locks.dir;
-  const diff = diffLocksDir(locksDir, input.oldEntries, input.newEntries);
+  const { diff } = input;
   const parsed = new Map<string, Claim | undefined>();
   const parse = (e: TreeEntry, reportAt?: string): Claim | undefined => {
     const where = reportAt ?? '';
@@ -125,11 +128,12 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
       report(`is a ${e.mode === SYMLINK ? 'symlink' : e.type === 'commit' ? 'submodule' : 'directory'}; a lock file must be a regular file`, `git rm --cached ${quote(e.path)} and add a regular file`);
       return undefined;
     }
-    const bytes = input.blobs.get(e.oid);
-    if ((e.size ?? 0) > LOCK_FILE_MAX_BYTES || bytes === undefined) {
-      report(`is ${e.size ?? '?'} bytes; the limit is ${LOCK_FILE_MAX_BYTES}`, 'keep only the lock fields in the file');
+    if ((e.size ?? 0) > LOCK_FILE_MAX_BYTES) {
+      report(`is ${e.size} bytes; the limit is ${LOCK_FILE_MAX_BYTES}`, 'keep only the lock fields in the file');
       return undefined;
     }
+    const bytes = input.blobs.get(e.oid);
+    if (bytes === undefined) throw new Error(`the content of ${e.path} (${e.oid}) was not read`);
     const result = parseLockFile(bytes, entry.format, { now: input.now, skew: policy.locks.skew });
     if (!result.ok) {
       for (const p of result.problems) report(p.message, p.fix, p.line);

@@ -1,7 +1,7 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
 import { resolve } from 'node:path';
-import { diffLocksDir, lockBlobsToRead, type TreeEntry } from '../core/claims.js';
+import { diffLocksDir, lockBlobsToRead } from '../core/claims.js';
 import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
 import type { PushInput } from '../core/push.js';
@@ -69,7 +69,7 @@ export function policyFromText(text: string | undefined): { policy: Policy; prob
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number): PushInput & ServerConfig {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number): PushInput {
   const git = hookGitOptions(env);
   const config = readServerConfig(git);
   const pushOptions = readPushOptions(env);
@@ -94,22 +94,20 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
     requireAuthenticated: config.requireAuthenticated,
   });
 
-  const input: PushInput & ServerConfig = { ...config, updates, pusher, pushOptions, policy, policyProblems: problems, now };
+  const input: PushInput = { claimsRef: config.claimsRef, admins: config.admins, updates, pusher, pushOptions, policy, policyProblems: problems, now };
   if (newTip) {
-    const oldEntries: TreeEntry[] = oldTip ? listTree(oldTip, policy.locks.dir, git) : [];
-    const newEntries = listTree(newTip, policy.locks.dir, git);
-    const wanted = lockBlobsToRead(diffLocksDir(policy.locks.dir, oldEntries, newEntries));
+    const oldEntries = oldTip ? listTree(oldTip, policy.locks.dir, git) : [];
+    const diff = diffLocksDir(policy.locks.dir, oldEntries, listTree(newTip, policy.locks.dir, git));
     const blobs = new Map<string, Uint8Array>();
-    for (const [oid, object] of readObjects(wanted, git)) if (object) blobs.set(oid, object.content);
+    for (const [oid, object] of readObjects(lockBlobsToRead(diff), git)) if (object) blobs.set(oid, object.content);
     input.claims = {
       fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
-      oldEntries,
-      newEntries,
+      diff,
       blobs,
       newPolicyText: newPolicy?.oid === oldPolicy?.oid ? undefined : newPolicy ? newPolicy.content.toString('utf8') : null,
     };
   } else if (claimsUpdate) {
-    input.claims = { fastForward: false, oldEntries: [], newEntries: [], blobs: new Map() };
+    input.claims = { fastForward: false, diff: { tasks: [], changed: [] }, blobs: new Map() };
   }
   return input;
 }

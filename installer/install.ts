@@ -58,8 +58,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
   const layout = installLayout(repo.hooksDir, options.version);
   const previous = readManifest(layout.manifest);
   const steps: Step[] = [];
-  const write = (path: string, content: string | Buffer, mode: number, what: string) => {
-    const current = readIfExists(path);
+  const write = (path: string, content: string | Buffer, mode: number, what: string, current = readIfExists(path)) => {
     if (current && current.equals(Buffer.from(content))) return;
     steps.push({
       description: `${current ? 'update' : 'write'} ${what} ${path}`,
@@ -76,7 +75,6 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     write(layout.bundle(hook), bundle, 0o644, `${hook} code`);
   }
 
-  const chained: string[] = [];
   for (const hook of SERVER_HOOKS) {
     const stubPath = layout.stub(hook);
     const existing = readIfExists(stubPath);
@@ -93,9 +91,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
         },
       });
     }
-    if (existing !== undefined && !isOurs) chained.push(hook);
-    else if (previous?.chained.includes(hook)) chained.push(hook);
-    write(stubPath, formatStub(options.version, options.nodePath, layout.bundle(hook)), 0o755, `${hook} stub`);
+    write(stubPath, formatStub(options.version, options.nodePath, layout.bundle(hook)), 0o755, `${hook} stub`, isOurs ? existing : undefined);
   }
 
   const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
@@ -108,7 +104,6 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     version: options.version,
     nodePath: options.nodePath,
     hooks: [...SERVER_HOOKS],
-    chained,
     // Remember the value from before the first install, so uninstall can put it back.
     previousAdvertisePushOptions: previous ? previous.previousAdvertisePushOptions : advertised || null,
   };

@@ -2,15 +2,14 @@
 import { readIfExists } from './files.js';
 
 /**
- * The install record at `<hooks-dir>/agent-hooks/install.json`. `chained` lists hooks that were
- * there before and now run first; `previousAdvertisePushOptions` is the git config value from
- * before the first install (null: unset).
+ * The install record at `<hooks-dir>/agent-hooks/install.json`. `previousAdvertisePushOptions`
+ * is the git config value from before the first install (null: unset). Chained hooks need no
+ * record: they are the files in `<hooks-dir>/agent-hooks/chained/`.
  */
 export interface Manifest {
   version: string;
   nodePath: string;
   hooks: string[];
-  chained: string[];
   previousAdvertisePushOptions: string | null;
 }
 
