@@ -10,7 +10,13 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 
 rmSync('dist', { recursive: true, force: true });
 const [hookResult] = await Promise.all([
-  build({ ...common, entryPoints: Object.fromEntries(hooks.map((h) => [h, `hooks/${h}.ts`])), outdir: 'dist/hooks', outExtension: { '.js': '.mjs' } }),
+  build({
+    ...common,
+    entryPoints: Object.fromEntries(hooks.map((h) => [h, `hooks/${h}.ts`])),
+    outdir: 'dist/hooks',
+    outExtension: { '.js': '.mjs' },
+    banner: { js: `// agent-hooks ${version}: hook code copied by \`agent-hooks install\`; do not edit` },
+  }),
   build({
     ...common,
     entryPoints: { cli: 'shim/cli.ts' },

@@ -10,7 +10,8 @@ export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'claims-ref' | 'ide
 /**
  * One decision about one thing in a push. An `error` rejects the push, a `warning` is printed
  * and lets it through. `where` is the ref and/or file (and line), `fix` the exact next step.
- * `overridable` says whether an admin's `-o override=<reason>` may turn the error into a warning.
+ * `overridable` says whether an admin's `-o override=<reason>` may turn the error into a warning;
+ * `overridden` marks a warning that was such an error.
  */
 export interface Verdict {
   severity: 'error' | 'warning';
@@ -19,6 +20,7 @@ export interface Verdict {
   what: string;
   fix?: string;
   overridable: boolean;
+  overridden?: boolean;
 }
 
 /** One line of hook output: `ERROR: <where>: <what>; fix: <fix>` (plain ASCII, no colour). */
@@ -51,7 +53,7 @@ export function formatSummary(verdicts: readonly Verdict[], refCount: number): s
 export function applyOverride(verdicts: readonly Verdict[], admin: string, reason: string): Verdict[] {
   return verdicts.map((v) =>
     v.severity === 'error' && v.overridable
-      ? { ...v, severity: 'warning', what: `${v.what} (overridden by admin ${admin}: ${reason})`, fix: undefined }
+      ? { ...v, severity: 'warning', what: `${v.what} (overridden by admin ${admin}: ${reason})`, fix: undefined, overridden: true }
       : v,
   );
 }

@@ -1,7 +1,7 @@
 // `agent-hooks install <repo>`: pre-receive and post-receive into a bare repo, idempotent,
 // chaining whatever hook was there. Planned first as a list of steps, so --dry-run shows
 // exactly what a real run does.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gitText, runGit } from '../git/git.js';
 import { installLayout, SERVER_HOOKS } from '../hooks/layout.js';
@@ -32,12 +32,12 @@ export interface InstallReport {
 
 /**
  * Installs into a bare repo, creating it (`git init --bare`, branch `main`) when the path does
- * not exist. Running it again changes nothing; a new version replaces the old one's files.
+ * not exist or is an empty directory. Running it again changes nothing; a new version replaces the old one's files.
  * @throws RepoError when the path is not a bare repo or a foreign hook would be lost.
  */
 export function install(path: string, options: InstallOptions): InstallReport {
   const steps: Step[] = [];
-  if (!existsSync(path)) {
+  if (!existsSync(path) || isEmptyDir(path)) {
     steps.push({ description: `create bare repository ${path} (default branch main)`, apply: () => runGit(['init', '--quiet', '--bare', '--initial-branch=main', path], { env: cleanGitEnv() }) });
     if (options.dryRun) {
       steps.push({ description: `install pre-receive and post-receive ${options.version} into ${path}/hooks`, apply: () => {} });
@@ -53,6 +53,8 @@ export function install(path: string, options: InstallOptions): InstallReport {
   if (!options.dryRun) for (const step of steps) step.apply();
   return { steps: steps.map((s) => s.description), repo };
 }
+
+const isEmptyDir = (path: string) => statSync(path).isDirectory() && readdirSync(path).length === 0;
 
 function planInstall(repo: Repo, options: InstallOptions): Step[] {
   const layout = installLayout(repo.hooksDir, options.version);

@@ -104,7 +104,11 @@ describe('install', () => {
     const clone = cloneAs(upstream, 'agent-1');
     expect(cli(['install', clone])).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: .*agent-1 is a clone or worktree; agent-hooks 0\.1\.0 installs pre-receive and post-receive into a bare repository/) });
     const plain = tempDir();
+    writeFileSync(join(plain, 'notes.txt'), 'not a repository');
     expect(cli(['install', plain])).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: .* is not a git repository/) });
+    const empty = tempDir();
+    expect(cli(['install', empty]).exitCode).toBe(0);
+    expect(git(empty, ['rev-parse', '--is-bare-repository']).stdout.trim()).toBe('true');
   });
 
   it('answers usage errors with exit 2 and --help with the commands', () => {

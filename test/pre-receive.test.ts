@@ -1,5 +1,5 @@
 // pre-receive through real pushes: claims, identity, the claims ref, overrides, refs of all kinds.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commit, git, lockText, push, refsOf, sharedRepo, sync } from './helpers/git.js';
@@ -143,6 +143,14 @@ describe('the claims ref itself (rule 6) and the admin override', () => {
       'WARNING: refs/heads/main: non-fast-forward push to the claims ref would discard claims (overridden by admin root: "rewrite after leak")',
       'WARNING: push: override by admin root accepted and logged: "rewrite after leak"',
     ]);
+    const log = readFileSync(join(upstream, 'agent-hooks', 'overrides.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toEqual([{
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      admin: 'root',
+      reason: 'rewrite after leak',
+      refs: ['refs/heads/main'],
+      overridden: ['WARNING: refs/heads/main: non-fast-forward push to the claims ref would discard claims (overridden by admin root: "rewrite after leak")'],
+    }]);
   });
 
   it('honours agenthooks.claimsRef', () => {
