@@ -1,6 +1,8 @@
 // Rules 1, 2, 3 and 6 of DESIGN.md "What pre-receive rejects": the claims ref's own update.
 // Pure: tree listings and blob contents in (read by the caller), verdicts out.
 import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile, type LockFile } from './lock-file.js';
+import { leasesOf, type Lease } from './lease.js';
+import { checkLeaseOverlaps } from './lease-rules.js';
 import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { formatTime, quote } from './text.js';
@@ -47,6 +49,10 @@ export interface ClaimsRefInput {
   diff: LocksDirDiff;
   /** Blob contents by oid, for every oid {@link lockBlobsToRead} asked for. */
   blobs: ReadonlyMap<string, Uint8Array>;
+  /** Every valid claim at the old tip. */
+  claims: readonly Claim[];
+  /** The files of the new tip plus the paths the push changes, for lease overlaps (rule 4). */
+  paths: readonly string[];
   /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
   newPolicyText?: string | null;
   pusher?: string;
@@ -55,6 +61,9 @@ export interface ClaimsRefInput {
 }
 
 const SYMLINK = '120000';
+
+const sameFiles = (a: readonly string[], b: readonly string[] | undefined) =>
+  b !== undefined && a.length === b.length && [...a].sort().every((g, i) => g === [...b].sort()[i]);
 
 /** Compares the locks dir of the old and new tree (entries from `ls-tree -r` of that dir). */
 export function diffLocksDir(locksDir: string, oldEntries: readonly TreeEntry[], newEntries: readonly TreeEntry[]): LocksDirDiff {
@@ -78,17 +87,52 @@ export function diffLocksDir(locksDir: string, oldEntries: readonly TreeEntry[],
   return { tasks, changed };
 }
 
-/** The blob oids the claims check must read: old and new lock files of touched tasks, small regular files only. */
-export function lockBlobsToRead(diff: LocksDirDiff): string[] {
+/** The blob oids worth reading among these entries: regular files no larger than a lock file may be. */
+export function lockBlobsToRead(entries: readonly TreeEntry[]): string[] {
   const readable = (e: TreeEntry) => e.type === 'blob' && e.mode !== SYMLINK && (e.size ?? 0) <= LOCK_FILE_MAX_BYTES;
-  return [...new Set(diff.tasks.flatMap((t) => [...t.old, ...t.new]).filter(readable).map((e) => e.oid))];
+  return [...new Set(entries.filter(readable).map((e) => e.oid))];
+}
+
+/** What one entry of the locks dir holds: a valid claim, an invalid lock file, or no lock file. */
+export type LockEntryResult =
+  | { kind: 'claim'; claim: Claim }
+  | { kind: 'invalid'; problems: { what: string; fix: string; line?: number }[] }
+  | { kind: 'other' };
+
+/**
+ * Reads one entry of the locks dir with its blob (from `blobs`, by oid): a claim with its expiry,
+ * or the problems that make it invalid. Strays and ignored files are `other`.
+ * @throws Error when a readable lock file's blob is missing from `blobs` (a caller bug).
+ */
+export function readLockEntry(e: TreeEntry, policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): LockEntryResult {
+  const entry = classifyLocksDirEntry(e.path.slice(policy.locks.dir.length + 1));
+  if (entry.kind !== 'lock') return { kind: 'other' };
+  const invalid = (what: string, fix: string) => ({ kind: 'invalid' as const, problems: [{ what, fix }] });
+  if (e.type !== 'blob' || e.mode === SYMLINK) {
+    return invalid(`is a ${e.mode === SYMLINK ? 'symlink' : e.type === 'commit' ? 'submodule' : 'directory'}; a lock file must be a regular file`, `git rm --cached ${quote(e.path)} and add a regular file`);
+  }
+  if ((e.size ?? 0) > LOCK_FILE_MAX_BYTES) return invalid(`is ${e.size} bytes; the limit is ${LOCK_FILE_MAX_BYTES}`, 'keep only the lock fields in the file');
+  const bytes = blobs.get(e.oid);
+  if (bytes === undefined) throw new Error(`the content of ${e.path} (${e.oid}) was not read`);
+  const result = parseLockFile(bytes, entry.format, { now, skew: policy.locks.skew });
+  if (!result.ok) return { kind: 'invalid', problems: result.problems.map((p) => ({ what: p.message, fix: p.fix, line: p.line })) };
+  return { kind: 'claim', claim: { taskId: entry.taskId, path: e.path, lock: result.lock, expiresAt: lockExpiresAt(result.lock, policy.locks.ttl) } };
+}
+
+/** Every valid claim among the entries of a locks dir (invalid lock files protect nothing). */
+export function parseClaims(entries: readonly TreeEntry[], policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): Claim[] {
+  return entries.flatMap((e) => {
+    const result = readLockEntry(e, policy, blobs, now);
+    return result.kind === 'claim' ? [result.claim] : [];
+  });
 }
 
 /**
  * Judges the update of the claims ref: deletion and non-fast-forward (rule 6), the pushed policy
  * file, the schema of every added or changed file in the locks dir (rule 1), claims made for
  * someone else (rule 2), and changes to another agent's active claim or a second claim of a
- * claimed task (rule 3). Expiry is judged by `now` with the old tip's policy.
+ * claimed task (rule 3), and the pusher's new or widened leases against the others' (rule 4).
+ * Expiry is judged by `now` with the old tip's policy.
  * @throws Error when a blob that {@link lockBlobsToRead} asked for is missing from `blobs`.
  */
 export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
@@ -117,29 +161,11 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
   const { diff } = input;
   const parsed = new Map<string, Claim | undefined>();
   const parse = (e: TreeEntry, reportAt?: string): Claim | undefined => {
-    const where = reportAt ?? '';
-    const name = e.path.slice(locksDir.length + 1);
-    const entry = classifyLocksDirEntry(name);
-    const report = (what: string, fix: string, line?: number) => {
-      if (reportAt !== undefined) error('schema', `${where}${line ? `:${line}` : ''}`, what, fix, false);
-    };
-    if (entry.kind !== 'lock') return undefined;
-    if (e.type !== 'blob' || e.mode === SYMLINK) {
-      report(`is a ${e.mode === SYMLINK ? 'symlink' : e.type === 'commit' ? 'submodule' : 'directory'}; a lock file must be a regular file`, `git rm --cached ${quote(e.path)} and add a regular file`);
-      return undefined;
+    const result = readLockEntry(e, policy, input.blobs, input.now);
+    if (result.kind === 'invalid' && reportAt !== undefined) {
+      for (const p of result.problems) error('schema', `${reportAt}${p.line ? `:${p.line}` : ''}`, p.what, p.fix, false);
     }
-    if ((e.size ?? 0) > LOCK_FILE_MAX_BYTES) {
-      report(`is ${e.size} bytes; the limit is ${LOCK_FILE_MAX_BYTES}`, 'keep only the lock fields in the file');
-      return undefined;
-    }
-    const bytes = input.blobs.get(e.oid);
-    if (bytes === undefined) throw new Error(`the content of ${e.path} (${e.oid}) was not read`);
-    const result = parseLockFile(bytes, entry.format, { now: input.now, skew: policy.locks.skew });
-    if (!result.ok) {
-      for (const p of result.problems) report(p.message, p.fix, p.line);
-      return undefined;
-    }
-    return { taskId: entry.taskId, path: e.path, lock: result.lock, expiresAt: lockExpiresAt(result.lock, policy.locks.ttl) };
+    return result.kind === 'claim' ? result.claim : undefined;
   };
 
   for (const e of diff.changed) {
@@ -152,10 +178,11 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     return verdicts;
   }
 
+  const newLeases: Lease[] = [];
   for (const task of diff.tasks) {
     const status = `agent-hooks status ${task.taskId}`;
     const oldByPath = new Map(task.old.map((e) => [e.path, e]));
-    const active = task.old.map((e) => parse(e)).find((c): c is Claim => c !== undefined && c.expiresAt > input.now);
+    const active = input.claims.find((c) => c.taskId === task.taskId && c.expiresAt > input.now);
     const next = task.new.find((e) => oldByPath.get(e.path)?.oid !== e.oid) ?? task.new[0];
     const nextClaim = next ? parsed.get(next.path) : undefined;
 
@@ -179,7 +206,12 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     }
     if (nextClaim && nextClaim.expiresAt <= input.now) {
       verdicts.push({ severity: 'warning', rule: 'claim-agent', where: `${ref}: ${quote(nextClaim.path)}`, what: `claim of task ${task.taskId} expired at ${formatTime(nextClaim.expiresAt)} already; it protects nothing`, overridable: false });
+    } else if (nextClaim && !sameFiles(nextClaim.lock.files, active?.lock.files)) {
+      newLeases.push(...leasesOf([nextClaim], input.now));
     }
+  }
+  if (newLeases.length > 0) {
+    verdicts.push(...checkLeaseOverlaps({ refName: ref, leases: newLeases, claims: input.claims, paths: input.paths, exempt: policy.leases.exempt, now: input.now }));
   }
   return verdicts;
 }

@@ -1,7 +1,8 @@
 // Lock files: `<locks-dir>/<task-id>.json` or `.txt`, one schema for both formats
 // (DESIGN.md "Lock files"). Pure: bytes in, a LockFile or problems out.
 import { parseJson } from './json.js';
-import { relativePathProblem, TTL_MAX, TTL_MIN } from './policy.js';
+import { globProblem } from './lease.js';
+import { TTL_MAX, TTL_MIN } from './policy.js';
 import { formatTime, parseRfc3339, quote, showJson, suggest } from './text.js';
 
 /** An agent id (DESIGN.md "Words"). */
@@ -201,7 +202,7 @@ function validateFields(fields: RawFields, format: LockFileFormat, options: Lock
       problems.push({ ...at('files'), message: `"files" must be ${format === 'txt' ? 'a comma-separated list of globs' : 'an array of glob strings'}`, fix: `write it like ${show('files', format === 'txt' ? 'src/parser/**, test/parser/**' : ['src/parser/**'])}` });
     } else {
       for (const glob of files as string[]) {
-        const problem = relativePathProblem(glob.replace(/^!/, ''));
+        const problem = globProblem(glob);
         if (problem) {
           problems.push({ ...at('files'), message: `glob ${showJson(glob)} in "files" ${problem}`, fix: 'use globs relative to the repository root, e.g. src/parser/**' });
         }

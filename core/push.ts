@@ -1,13 +1,14 @@
 // The whole pre-receive decision for one push (DESIGN.md "What pre-receive rejects").
 // Pure: the caller gathers the inputs from stdin, env and git; this returns the verdicts.
-import { checkClaimsRef, type ClaimsRefInput } from './claims.js';
+import { checkClaimsRef, type Claim, type ClaimsRefInput } from './claims.js';
+import { checkLeasedChanges, type RefChanges } from './lease-rules.js';
 import { pushOption, type Pusher } from './identity.js';
 import { POLICY_FILE, type Policy } from './policy.js';
 import type { RefUpdate } from './ref-update.js';
 import { quote } from './text.js';
 import { applyOverride, type Verdict } from './verdict.js';
 
-/** Inputs of {@link checkPush}. `claims` is present when the push updates the claims ref. */
+/** Inputs of {@link checkPush}. */
 export interface PushInput {
   updates: RefUpdate[];
   claimsRef: string;
@@ -19,13 +20,19 @@ export interface PushInput {
   policy: Policy;
   /** Problems of the old tip's policy file: reported as warnings, the defaults apply. */
   policyProblems: readonly string[];
-  claims?: Omit<ClaimsRefInput, 'update' | 'pusher' | 'policy' | 'now'>;
+  /** Every valid claim at the claims ref's old tip. */
+  claims: Claim[];
+  /** The paths each ref update changes (empty when no other agent holds a lease). */
+  changes: RefChanges[];
+  /** Present when the push updates the claims ref. */
+  claimsUpdate?: Omit<ClaimsRefInput, 'update' | 'pusher' | 'policy' | 'now' | 'claims'>;
   /** Server time, epoch ms. */
   now: number;
 }
 
 /**
- * Decides a push: identity problems, the claims ref's rules, the policy warnings, and an admin's
+ * Decides a push: identity problems, the claims ref's rules, changes to paths leased by other
+ * agents on every ref (rule 5), the policy warnings, and an admin's
  * `-o override=<reason>`, which turns overridable errors into warnings and is itself announced
  * as a warning. A non-admin asking for an override is an error.
  */
@@ -42,9 +49,10 @@ export function checkPush(input: PushInput): Verdict[] {
     });
   }
   const claimsUpdate = input.updates.find((u) => u.refName === input.claimsRef);
-  if (claimsUpdate && input.claims) {
-    verdicts.push(...checkClaimsRef({ ...input.claims, update: claimsUpdate, pusher: input.pusher.id, policy: input.policy, now: input.now }));
+  if (claimsUpdate && input.claimsUpdate) {
+    verdicts.push(...checkClaimsRef({ ...input.claimsUpdate, update: claimsUpdate, claims: input.claims, pusher: input.pusher.id, policy: input.policy, now: input.now }));
   }
+  verdicts.push(...checkLeasedChanges(input.changes, input.claims, input.policy.leases.exempt, input.pusher.id, input.now));
 
   const reason = pushOption(input.pushOptions, 'override');
   if (reason !== undefined) {

@@ -2,10 +2,10 @@
 
 /**
  * The DESIGN.md rule a verdict comes from. `schema` 1, `claim-agent` 2, `claim-held` 3,
- * `claims-ref` 6, `internal` 8; `identity` covers spoofed or missing pushers; `policy` an invalid
+ * `lease` 4 and 5, `claims-ref` 6, `internal` 8; `identity` covers spoofed or missing pushers; `policy` an invalid
  * policy file; `override` the note left when an admin overrides.
  */
-export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'claims-ref' | 'identity' | 'policy' | 'override' | 'internal';
+export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'lease' | 'claims-ref' | 'identity' | 'policy' | 'override' | 'internal';
 
 /**
  * One decision about one thing in a push. An `error` rejects the push, a `warning` is printed

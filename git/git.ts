@@ -163,3 +163,34 @@ export function identityNameOf(object: GitObject): string | undefined {
   const m = line ? /^\S+ (.*?) <[^>]*> \d+ [+-]\d{4}$/.exec(line) : null;
   return m?.[1];
 }
+
+/** Every file path in a tree-ish (`git ls-tree -r --name-only -z --full-tree`). @throws GitError */
+export function listPaths(treeish: string, options: GitOptions = {}): string[] {
+  return runGit(['ls-tree', '-r', '--name-only', '-z', '--full-tree', treeish], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
+}
+
+const COMMIT_HEADER = /^\x01([0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * The paths changed by every commit reachable from `tip` and from none of `excludes`, each
+ * with the oldest such commit that changed it. Renames count as deletion plus addition
+ * (`--no-renames`); a merge counts only the paths it changes beyond all its parents
+ * (`-c`, combined diff); mode changes, symlinks and submodule entries count like files.
+ * @throws GitError
+ */
+export function readChangedPaths(tip: string, excludes: readonly string[], options: GitOptions = {}): Map<string, string> {
+  const args = ['log', '-z', '--no-renames', '-c', '--name-only', '--format=%x01%H', tip, '--not', ...excludes, '--'];
+  const paths = new Map<string, string>();
+  let commit = '';
+  for (const token of runGit(args, options).stdout.toString('utf8').split('\0')) {
+    const header = COMMIT_HEADER.exec(token);
+    if (header) {
+      commit = header[1]!;
+      continue;
+    }
+    const path = token.replace(/^\n/, '');
+    // git log lists newest first; keep overwriting so the oldest commit wins.
+    if (path !== '') paths.set(path, commit);
+  }
+  return paths;
+}

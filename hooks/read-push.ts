@@ -1,12 +1,14 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
 import { resolve } from 'node:path';
-import { diffLocksDir, lockBlobsToRead } from '../core/claims.js';
+import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
+import { leasesOf } from '../core/lease.js';
+import type { RefChanges } from '../core/lease-rules.js';
 import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
 import type { PushInput } from '../core/push.js';
-import { isCreate, isDelete, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, isAncestor, isTrue, listTree, readConfigSection, readObjects, type GitOptions } from '../git/git.js';
+import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
+import { gitText, identityNameOf, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfigSection, readObjects, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -63,9 +65,9 @@ export function policyFromText(text: string | undefined): { policy: Policy; prob
 }
 
 /**
- * Gathers the inputs of `checkPush` for one push: config, pusher, the policy at the claims
- * ref's old tip, and, when the push updates the claims ref, the locks dir of both tips with the
- * lock file contents the check needs. Works in quarantine (objects are read through the
+ * Gathers the inputs of `checkPush` for one push: config, pusher, the policy and the claims at
+ * the claims ref's old tip, the paths each ref update changes (when another agent holds a lease),
+ * and, when the push updates the claims ref, its changed lock files and the new tip's paths. Works in quarantine (objects are read through the
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
@@ -94,20 +96,35 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
     requireAuthenticated: config.requireAuthenticated,
   });
 
-  const input: PushInput = { claimsRef: config.claimsRef, admins: config.admins, updates, pusher, pushOptions, policy, policyProblems: problems, now };
-  if (newTip) {
-    const oldEntries = oldTip ? listTree(oldTip, policy.locks.dir, git) : [];
-    const diff = diffLocksDir(policy.locks.dir, oldEntries, listTree(newTip, policy.locks.dir, git));
-    const blobs = new Map<string, Uint8Array>();
-    for (const [oid, object] of readObjects(lockBlobsToRead(diff), git)) if (object) blobs.set(oid, object.content);
-    input.claims = {
+  // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
+  const locksDir = policy.locks.dir;
+  const oldEntries = oldTip ? listTree(oldTip, locksDir, git) : [];
+  const diff = newTip ? diffLocksDir(locksDir, oldEntries, listTree(newTip, locksDir, git)) : undefined;
+  const blobs = new Map<string, Uint8Array>();
+  for (const [oid, object] of readObjects(lockBlobsToRead([...oldEntries, ...(diff?.changed ?? [])]), git)) if (object) blobs.set(oid, object.content);
+  const claims = parseClaims(oldEntries, policy, blobs, now);
+
+  // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
+  const othersHoldLeases = leasesOf(claims.filter((c) => c.lock.agent !== pusher.id), now).length > 0;
+  const changes: RefChanges[] = [];
+  for (const u of updates) {
+    if (isDelete(u) || !(othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0))) continue;
+    const excludes = [u.oldOid, oldTip].filter((oid): oid is string => oid !== undefined && !isZeroOid(oid));
+    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, [...new Set(excludes)], git) });
+  }
+
+  const input: PushInput = { claimsRef: config.claimsRef, admins: config.admins, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  if (claimsUpdate && newTip && diff) {
+    const pushed = changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [];
+    input.claimsUpdate = {
       fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
       diff,
       blobs,
+      paths: diff.tasks.length > 0 ? [...new Set([...listPaths(newTip, git), ...pushed])] : [],
       newPolicyText: newPolicy?.oid === oldPolicy?.oid ? undefined : newPolicy ? newPolicy.content.toString('utf8') : null,
     };
   } else if (claimsUpdate) {
-    input.claims = { fastForward: false, diff: { tasks: [], changed: [] }, blobs: new Map() };
+    input.claimsUpdate = { fastForward: false, diff: { tasks: [], changed: [] }, blobs, paths: [] };
   }
   return input;
 }

@@ -27,7 +27,7 @@ const LOCKS: unknown[] = [
   { agent: 'agent-1', started: T, ttl: '600' },
   { agent: 'agent-1', started: T, description: 'a\nb' },
   { agent: 'agent-1', started: T, description: 'x'.repeat(1001) },
-  ...['/abs', '../up', 'a/../b', './a', 'a//b', 'a/', 'a\\b', '!/abs', '!../x', 'a/./b', '', 'a..b/c', '!keep'].map((glob) => ({ agent: 'a', started: T, files: [glob] })),
+  ...['/abs', '../up', 'a/../b', './a', 'a//b', 'a/', 'a\\b', '!/abs', '!../x', 'a/./b', '', 'a..b/c', '!keep', 'app/\\[id\\]/**', 'a\\', 'a\\b\\*'].map((glob) => ({ agent: 'a', started: T, files: [glob] })),
   { agent: 'agent-1', started: T, files: 'src/**' },
   [],
 ];

@@ -1,0 +1,128 @@
+// Rules 4 and 5 of DESIGN.md "What pre-receive rejects": overlapping leases, and changes to paths
+// leased by another agent. Pure: claims, paths and changes in, verdicts out.
+import type { Claim } from './claims.js';
+import { compilePattern, LeaseTable, leasesOf, type Lease } from './lease.js';
+import { formatTime, quote } from './text.js';
+import type { Verdict } from './verdict.js';
+
+/** The paths one ref update changes, each with the first (oldest) pushed commit that changed it. */
+export interface RefChanges {
+  refName: string;
+  paths: ReadonlyMap<string, string>;
+}
+
+/** At most this many lines per ref for rule 5; the rest is counted in one more line. */
+export const MAX_PATH_LINES = 20;
+/** A lease covering at least this share of the tree's files is flagged as too broad. */
+export const BROAD_LEASE_SHARE = 0.9;
+
+const holderOf = (claim: Claim) => `${claim.lock.agent} (task ${claim.taskId}`;
+const statusFix = (claim: Claim) => `wait for the claim to expire or ask ${claim.lock.agent}; agent-hooks status ${claim.taskId}`;
+
+/**
+ * Rule 5: every changed path covered by an active lease of another agent is an error, naming
+ * the path, the commit, the holder, the task, the glob and the expiry. `pusher` undefined means
+ * nobody's lease is the pusher's own.
+ */
+export function checkLeasedChanges(changes: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
+  const table = new LeaseTable(leasesOf(claims.filter((c) => c.lock.agent !== pusher), now), exempt);
+  if (table.leases.length === 0) return [];
+  const verdicts: Verdict[] = [];
+  for (const { refName, paths } of changes) {
+    let hidden = 0;
+    let shown = 0;
+    for (const [path, commit] of paths) {
+      const [hit] = table.match(path);
+      if (!hit) continue;
+      if (shown === MAX_PATH_LINES) {
+        hidden++;
+        continue;
+      }
+      shown++;
+      const { claim } = hit.lease;
+      verdicts.push({
+        severity: 'error',
+        rule: 'lease',
+        where: refName,
+        what: `${quote(path)} (changed in ${commit.slice(0, 10)}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
+        fix: statusFix(claim),
+        overridable: true,
+      });
+    }
+    if (hidden > 0) {
+      verdicts.push({ severity: 'error', rule: 'lease', where: refName, what: `and ${hidden} more changed paths leased by other agents`, fix: 'agent-hooks status', overridable: true });
+    }
+  }
+  return verdicts;
+}
+
+/** Inputs of {@link checkLeaseOverlaps}. `paths` are the claims ref's files after the push plus the pushed paths. */
+export interface LeaseOverlapInput {
+  /** Where to report: the claims ref. */
+  refName: string;
+  /** The pusher's new or widened leases. */
+  leases: readonly Lease[];
+  /** Every claim at the claims ref's old tip. */
+  claims: readonly Claim[];
+  paths: readonly string[];
+  exempt: readonly string[];
+  now: number;
+}
+
+/**
+ * Rule 4: a new or widened lease may not overlap an active lease of another agent. Globs cannot
+ * be intersected in general, so overlap is decided on real paths (some path matches both) and on
+ * literal containment (one pattern, read as a path, matches the other lease). A pattern inside an
+ * exempt path is an error; a lease covering almost the whole tree (`**`, `*`, or at least 90% of
+ * the files) is accepted with a warning.
+ */
+export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
+  const verdicts: Verdict[] = [];
+  const exempt = input.exempt.map(compilePattern);
+  const others = leasesOf(input.claims, input.now).filter((l) => !input.leases.some((n) => n.claim.lock.agent === l.claim.lock.agent));
+  const othersTable = new LeaseTable(others, input.exempt);
+  const leasable = input.paths.filter((p) => !othersTable.isExempt(p));
+  for (const lease of input.leases) {
+    const where = `${input.refName}: ${quote(lease.claim.path)}`;
+    const mine = new LeaseTable([lease], input.exempt);
+    for (const glob of lease.include) {
+      if (exempt.some((m) => m(glob))) {
+        verdicts.push({ severity: 'error', rule: 'lease', where, what: `${quote(glob)} is exempt from leases (the locks dir, the policy file, leases.exempt) and can never be leased`, fix: `remove ${quote(glob)} from "files"`, overridable: false });
+      }
+    }
+    const covered = leasable.filter((p) => mine.match(p).length > 0);
+    const shared = new Map<Lease, string[]>();
+    for (const path of covered) {
+      for (const hit of othersTable.match(path)) shared.set(hit.lease, [...(shared.get(hit.lease) ?? []), path]);
+    }
+    for (const other of others) {
+      const theirs = new LeaseTable([other], input.exempt);
+      const literal = lease.include.flatMap((g) => other.include.filter((h) => theirs.match(g).length > 0 || mine.match(h).length > 0).map((h) => `${quote(g)} and ${quote(h)}`));
+      const paths = shared.get(other) ?? [];
+      if (literal.length === 0 && paths.length === 0) continue;
+      const example = paths.length > 0
+        ? `${paths.slice(0, 3).map(quote).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`
+        : `the patterns ${literal[0]} overlap`;
+      verdicts.push({
+        severity: 'error',
+        rule: 'lease',
+        where,
+        what: `lease ${lease.claim.lock.files.map(quote).join(', ')} overlaps the lease of ${holderOf(other.claim)}, ${other.claim.lock.files.map(quote).join(', ')}) until ${formatTime(other.claim.expiresAt)}: ${example}`,
+        fix: `narrow "files" (for example with !${other.include[0] ?? ''}), or ${statusFix(other.claim)}`,
+        overridable: true,
+      });
+    }
+    const broad = lease.include.find((g) => ['**', '*', '**/*'].includes(g));
+    if (broad || (leasable.length >= 10 && covered.length >= BROAD_LEASE_SHARE * leasable.length)) {
+      verdicts.push({
+        severity: 'warning',
+        rule: 'lease',
+        where,
+        what: `lease ${lease.claim.lock.files.map(quote).join(', ')} is very broad: it covers ${covered.length} of the ${leasable.length} leasable files`,
+        fix: 'lease only the paths the task needs',
+        overridable: false,
+      });
+    }
+  }
+  return verdicts;
+}

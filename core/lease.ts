@@ -1,0 +1,136 @@
+// Leases: the `files` globs of active claims, and fast matching of many paths against many of
+// them (DESIGN.md "Words": lease; rules 4 and 5). Pure.
+//
+// Glob rules (picomatch syntax, measured pitfalls):
+// - A pattern with no `*`, `?`, `{` and no extglob (`@(`, `!(`, `+(`, `?(`, `*(`) is a literal
+//   path: it matches that path and, if it is a directory, everything under it (as a git pathspec
+//   does). Brackets in a literal are themselves: `app/[id]` leases the directory `app/[id]`.
+// - Anything else is a picomatch glob, case-sensitive, with dot files matched (`src/**` covers
+//   `src/.env`). In a glob `[...]` is a character class; write `\[` and `\]` for brackets.
+// - In one claim's `files`, a pattern starting with `!` excludes paths from that claim's lease.
+// - Exempt paths (the locks dir, the policy file, `leases.exempt`) are never leased.
+import picomatch from 'picomatch';
+import type { Claim } from './claims.js';
+
+/** One active claim's lease, with the claim it comes from. */
+export interface Lease {
+  claim: Claim;
+  /** Positive patterns (without `!`). */
+  include: string[];
+  /** Exclusions (the `!` patterns, without the `!`). */
+  exclude: string[];
+}
+
+/** A path inside a lease: which lease and which of its patterns matched. */
+export interface LeaseHit {
+  lease: Lease;
+  glob: string;
+}
+
+const GLOB_SYNTAX = /[*?{]|[@!+](?=\()/;
+
+/** Whether a pattern is a glob (else a literal path): any unescaped `*`, `?`, `{` or extglob. */
+export function isGlobPattern(pattern: string): boolean {
+  return GLOB_SYNTAX.test(pattern.replace(/\\./g, ''));
+}
+
+/** Removes backslash escapes: `app/\[id\]` -> `app/[id]`. */
+const unescape = (pattern: string) => pattern.replace(/\\(.)/g, '$1');
+
+/**
+ * Why a lease pattern is not acceptable, or undefined: a relative POSIX path or glob, no leading
+ * `/` or `./`, no `.`, `..` or empty segments, and `\` only to escape a glob character.
+ */
+export function globProblem(glob: string): string | undefined {
+  const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+  if (pattern === '') return 'is empty';
+  if (pattern.startsWith('/')) return 'must be relative (no leading "/")';
+  if (/\\(?![*?[\]{}()!+@\\])|\\$/.test(pattern)) return 'must use "/" as separator ("\\" only escapes a glob character)';
+  const segments = pattern.split('/');
+  if (segments.includes('..')) return 'must not contain ".."';
+  if (segments.some((s) => s === '.' || s === '')) return 'must not contain "." or empty segments (no leading "./", no "//")';
+  return undefined;
+}
+
+/** A matcher for one pattern: literal paths by equality or directory prefix, globs by picomatch. */
+export function compilePattern(pattern: string): (path: string) => boolean {
+  if (!isGlobPattern(pattern)) {
+    const literal = unescape(pattern);
+    return (path) => path === literal || path.startsWith(`${literal}/`);
+  }
+  return picomatch(pattern, { dot: true });
+}
+
+/** The literal directory a pattern can only match under ('' for `**` or `*.ts`), unescaped. */
+function baseOf(pattern: string): string {
+  if (!isGlobPattern(pattern)) return unescape(pattern);
+  return unescape(picomatch.scan(pattern).base);
+}
+
+/** The leases of the claims that are active at `now` (epoch ms), split into include and exclude. */
+export function leasesOf(claims: readonly Claim[], now: number): Lease[] {
+  return claims
+    .filter((c) => c.expiresAt > now && c.lock.files.length > 0)
+    .map((claim) => ({
+      claim,
+      include: claim.lock.files.filter((g) => !g.startsWith('!')),
+      exclude: claim.lock.files.filter((g) => g.startsWith('!')).map((g) => g.slice(1)),
+    }));
+}
+
+interface Entry {
+  lease: Lease;
+  glob: string;
+  test: (path: string) => boolean;
+}
+
+/**
+ * Many leases compiled once for many lookups. Patterns are bucketed by their literal base
+ * directory, so a path is only tested against patterns whose base is one of its ancestors;
+ * each lease's exclusions are one combined matcher; exempt paths match nothing.
+ */
+export class LeaseTable {
+  private readonly buckets = new Map<string, Entry[]>();
+  private readonly excluded = new Map<Lease, (path: string) => boolean>();
+  private readonly exempt: (path: string) => boolean;
+
+  constructor(readonly leases: readonly Lease[], exempt: readonly string[]) {
+    const exemptMatchers = exempt.map(compilePattern);
+    this.exempt = (path) => exemptMatchers.some((m) => m(path));
+    for (const lease of leases) {
+      for (const glob of lease.include) {
+        const base = baseOf(glob);
+        const entries = this.buckets.get(base) ?? [];
+        entries.push({ lease, glob, test: compilePattern(glob) });
+        this.buckets.set(base, entries);
+      }
+      if (lease.exclude.length > 0) {
+        const excludes = lease.exclude.map(compilePattern);
+        this.excluded.set(lease, (path) => excludes.some((m) => m(path)));
+      }
+    }
+  }
+
+  /** The leases that cover `path`, at most one hit per lease (its first matching pattern). */
+  match(path: string): LeaseHit[] {
+    if (this.buckets.size === 0 || this.exempt(path)) return [];
+    const hits: LeaseHit[] = [];
+    const seen = new Set<Lease>();
+    const visit = (base: string) => {
+      for (const entry of this.buckets.get(base) ?? []) {
+        if (seen.has(entry.lease) || !entry.test(path) || this.excluded.get(entry.lease)?.(path)) continue;
+        seen.add(entry.lease);
+        hits.push({ lease: entry.lease, glob: entry.glob });
+      }
+    };
+    visit('');
+    for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) visit(path.slice(0, i));
+    visit(path);
+    return hits;
+  }
+
+  /** Whether `path` is exempt from every lease (the locks dir, the policy file, `leases.exempt`). */
+  isExempt(path: string): boolean {
+    return this.exempt(path);
+  }
+}
