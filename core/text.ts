@@ -1,7 +1,7 @@
 // Small text helpers shared by the policy core: safe quoting for hook output, times, suggestions.
 import { distance } from 'fastest-levenshtein';
 
-const PLAIN = /^[A-Za-z0-9._\/@+:=,-]+$/;
+const PLAIN = /^[A-Za-z0-9._/@+:=,*?!{}()[\]-]+$/;
 
 /**
  * Quotes a path or value for one line of hook output: plain ASCII stays as it is, anything else
