@@ -73,3 +73,15 @@ export function resolvePusher(input: PusherInput): Pusher {
   }
   return { source: 'none', verdicts };
 }
+
+/** Where the client side (pre-commit, agent commands) got the agent id from. */
+export type ClientAgentSource = 'AGENT_ID' | 'agenthooks.agent' | 'user.name' | 'none';
+
+/**
+ * The agent id on the client side (DESIGN.md "Identity"): `AGENT_ID`, else
+ * `git config agenthooks.agent`, else `user.name`. A value that is not an agent id gives none.
+ */
+export function resolveClientAgent(agentIdEnv: string | undefined, configured: string | undefined, userName: string | undefined): { id?: string; source: ClientAgentSource } {
+  const [source, value] = agentIdEnv ? (['AGENT_ID', agentIdEnv] as const) : configured ? (['agenthooks.agent', configured] as const) : userName ? (['user.name', userName] as const) : (['none', undefined] as const);
+  return value !== undefined && AGENT_ID.test(value) ? { id: value, source } : { source };
+}

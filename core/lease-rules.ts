@@ -5,7 +5,10 @@ import { compilePattern, LeaseTable, leasesOf, type Lease } from './lease.js';
 import { formatTime, quote } from './text.js';
 import type { Verdict } from './verdict.js';
 
-/** The paths one ref update changes, each with the first (oldest) pushed commit that changed it. */
+/**
+ * The paths one ref update changes, each with the first (oldest) pushed commit that changed it;
+ * an empty commit means staged for the next commit (pre-commit).
+ */
 export interface RefChanges {
   refName: string;
   paths: ReadonlyMap<string, string>;
@@ -44,7 +47,7 @@ export function checkLeasedChanges(changes: readonly RefChanges[], claims: reado
         severity: 'error',
         rule: 'lease',
         where: refName,
-        what: `${quote(path)} (changed in ${commit.slice(0, 10)}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
+        what: `${quote(path)} (${commit ? `changed in ${commit.slice(0, 10)}` : 'staged'}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
         fix: statusFix(claim),
         overridable: true,
       });

@@ -137,9 +137,12 @@ export function isAncestor(ancestor: string, descendant: string, options: GitOpt
   return runGit(['merge-base', '--is-ancestor', ancestor, descendant], { ...options, okExitCodes: [0, 1] }).exitCode === 0;
 }
 
-/** Every `git config` value under a section, e.g. `agenthooks`: lower-cased key -> values in order. @throws GitError */
-export function readConfigSection(section: string, options: GitOptions = {}): Map<string, string[]> {
-  const out = runGit(['config', '-z', '--get-regexp', `^${section}\\.`], { ...options, okExitCodes: [0, 1] }).stdout.toString('utf8');
+/**
+ * Every `git config` value whose key matches a regexp (as `git config --get-regexp` takes it,
+ * e.g. `^agenthooks\.`): lower-cased key -> values in order. @throws GitError
+ */
+export function readConfig(keyPattern: string, options: GitOptions = {}): Map<string, string[]> {
+  const out = runGit(['config', '-z', '--get-regexp', keyPattern], { ...options, okExitCodes: [0, 1] }).stdout.toString('utf8');
   const config = new Map<string, string[]>();
   for (const record of out.split('\0')) {
     if (record === '') continue;

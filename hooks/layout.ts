@@ -9,7 +9,10 @@ import { join } from 'node:path';
 
 /** The hooks agent-hooks installs in a bare repo (githooks(5)). */
 export const SERVER_HOOKS = ['pre-receive', 'post-receive'] as const;
-export type HookName = (typeof SERVER_HOOKS)[number];
+/** The hooks agent-hooks installs in a clone or worktree. */
+export const CLIENT_HOOKS = ['pre-commit'] as const;
+/** Every hook agent-hooks may have installed. */
+export const ALL_HOOKS = [...SERVER_HOOKS, ...CLIENT_HOOKS] as const;
 
 /** Paths of one installation, all absolute, given the absolute hooks dir. */
 export function installLayout(hooksDir: string, version: string) {

@@ -8,7 +8,7 @@ import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
 import type { PushInput } from '../core/push.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfigSection, readObjects, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readObjects, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -36,7 +36,7 @@ export function hookGitOptions(env: NodeJS.ProcessEnv): GitOptions {
  * @throws GitError, or ConfigError for an invalid claims ref name.
  */
 export function readServerConfig(git: GitOptions): ServerConfig {
-  const config = readConfigSection('agenthooks', git);
+  const config = readConfig('^agenthooks\\.', git);
   const configured = config.get('agenthooks.claimsref')?.at(-1);
   const claimsRef = configured
     ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_FILE } from '../core/policy.js';
-import { gitText, readObjects, runGit } from '../git/git.js';
-import { installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { gitText, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { CLIENT_HOOKS, installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { readClaimsView } from '../hooks/read-commit.js';
 import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
 import { isExecutable, readIfExists } from './files.js';
 import { cleanGitEnv, readRepo } from './repo.js';
@@ -20,10 +21,11 @@ export interface Finding {
 const DOCTOR_ANSWER = /agent-hooks doctor: pre-receive (\S+) judged the synthetic push/;
 
 /**
- * Checks a bare repo's installation: stubs present, executable and ours; their node exists;
- * their version matches `version` and the code is there; push options advertised; the policy
- * file on the claims ref valid. Then pushes a commit to `refs/agent-hooks/doctor/<n>` from a
- * temporary repository and expects pre-receive to answer (and refuse it, so nothing lands).
+ * Checks an installation: stubs present, executable and ours; their node exists; their version
+ * matches `version` and the code is there; the policy file on the claims ref valid. In a bare
+ * repo also: push options advertised, and a commit pushed to `refs/agent-hooks/doctor/<n>` from
+ * a temporary repository, which pre-receive must answer (and refuse, so nothing lands). In a
+ * clone or worktree the policy is read from its local view of the claims branch.
  * @throws RepoError when the path is not a git repository.
  */
 export function doctor(path: string, version: string): Finding[] {
@@ -32,10 +34,8 @@ export function doctor(path: string, version: string): Finding[] {
   const ok = (text: string) => findings.push({ ok: true, text });
   const fault = (text: string) => findings.push({ ok: false, text });
   const reinstall = `agent-hooks install ${repo.path}`;
-  if (!repo.bare) fault(`${repo.path}: not a bare repository; fix: run doctor on the repository agents push to`);
-
   const layout = installLayout(repo.hooksDir, version);
-  for (const hook of SERVER_HOOKS) {
+  for (const hook of repo.bare ? SERVER_HOOKS : CLIENT_HOOKS) {
     const stubPath = layout.stub(hook);
     const text = readIfExists(stubPath)?.toString('utf8');
     const stub = text === undefined ? undefined : parseStub(text);
@@ -52,22 +52,31 @@ export function doctor(path: string, version: string): Finding[] {
     }
   }
 
-  const gitOptions = { cwd: repo.gitDir, env: cleanGitEnv() };
+  const gitOptions = { cwd: repo.bare ? repo.gitDir : repo.path, env: cleanGitEnv() };
+  if (!repo.bare) {
+    const view = readClaimsView(readConfig('^agenthooks\\.claimsref$', gitOptions).get('agenthooks.claimsref')?.at(-1), gitOptions);
+    if (view.oid) checkPolicy(view.ref!, view.oid, gitOptions, ok, fault);
+    else ok(`no local view of the claims branch ${view.branch} yet (git fetch brings it)`);
+    return findings;
+  }
   const advertised = gitText(['config', '--type=bool', '--get', 'receive.advertisePushOptions'], { ...gitOptions, okExitCodes: [0, 1] });
   if (advertised === 'true') ok('receive.advertisePushOptions is true');
   else fault(`receive.advertisePushOptions is not true, so -o agent=<id> is refused; fix: git -C ${repo.path} config receive.advertisePushOptions true`);
 
   const config = readServerConfig(gitOptions);
   const tip = readRef(config.claimsRef, gitOptions);
-  if (tip) {
-    const text = readObjects([`${tip}:${POLICY_FILE}`], gitOptions).get(`${tip}:${POLICY_FILE}`)?.content.toString('utf8');
-    const { problems } = policyFromText(text);
-    for (const problem of problems) fault(`${config.claimsRef}: ${POLICY_FILE}: ${problem}; fix: push a corrected ${POLICY_FILE}`);
-    if (problems.length === 0) ok(`policy: ${text === undefined ? `no ${POLICY_FILE}, defaults apply` : `${POLICY_FILE} is valid`} (claims ref ${config.claimsRef})`);
-  } else ok(`claims ref ${config.claimsRef} does not exist yet (the first push creates it)`);
+  if (tip) checkPolicy(config.claimsRef, tip, gitOptions, ok, fault);
+  else ok(`claims ref ${config.claimsRef} does not exist yet (the first push creates it)`);
 
   if (findings.every((f) => f.ok)) syntheticPush(repo.path, findings);
   return findings;
+}
+
+function checkPolicy(ref: string, tip: string, git: GitOptions, ok: (text: string) => void, fault: (text: string) => void): void {
+  const text = readObjects([`${tip}:${POLICY_FILE}`], git).get(`${tip}:${POLICY_FILE}`)?.content.toString('utf8');
+  const { problems } = policyFromText(text);
+  for (const problem of problems) fault(`${ref}: ${POLICY_FILE}: ${problem}; fix: push a corrected ${POLICY_FILE}`);
+  if (problems.length === 0) ok(`policy: ${text === undefined ? `no ${POLICY_FILE}, defaults apply` : `${POLICY_FILE} is valid`} (claims ref ${ref})`);
 }
 
 function syntheticPush(repoPath: string, findings: Finding[]): void {

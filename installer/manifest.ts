@@ -3,14 +3,14 @@ import { readIfExists } from './files.js';
 
 /**
  * The install record at `<hooks-dir>/agent-hooks/install.json`. `previousAdvertisePushOptions`
- * is the git config value from before the first install (null: unset). Chained hooks need no
- * record: they are the files in `<hooks-dir>/agent-hooks/chained/`.
+ * (bare repos only) is the git config value from before the first install (null: unset).
+ * Chained hooks need no record: they are the files in `<hooks-dir>/agent-hooks/chained/`.
  */
 export interface Manifest {
   version: string;
   nodePath: string;
   hooks: string[];
-  previousAdvertisePushOptions: string | null;
+  previousAdvertisePushOptions?: string | null;
 }
 
 /** Reads the install record; undefined when there is none. @throws Error when it is not valid JSON. */

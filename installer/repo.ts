@@ -11,10 +11,11 @@ export class RepoError extends Error {
   }
 }
 
-/** A repository as the installer sees it: absolute git dir, whether it is bare, its hooks dir. */
+/** A repository as the installer sees it: absolute git dir and common dir (they differ in a linked worktree), whether it is bare, its hooks dir. */
 export interface Repo {
   path: string;
   gitDir: string;
+  commonDir: string;
   bare: boolean;
   hooksDir: string;
 }
@@ -30,11 +31,11 @@ export function readRepo(path: string): Repo {
   // A caller's GIT_DIR must not redirect us to another repository.
   const env = cleanGitEnv();
   try {
-    const [gitDir, bare, hooksDir] = gitText(
-      ['rev-parse', '--path-format=absolute', '--git-dir', '--is-bare-repository', '--git-path', 'hooks'],
+    const [gitDir, commonDir, bare, hooksDir] = gitText(
+      ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--git-path', 'hooks'],
       { cwd: abs, env },
-    ).split('\n') as [string, string, string];
-    return { path: abs, gitDir, bare: bare === 'true', hooksDir };
+    ).split('\n') as [string, string, string, string];
+    return { path: abs, gitDir, commonDir, bare: bare === 'true', hooksDir };
   } catch (error) {
     if (error instanceof GitError) throw new RepoError(`${abs} is not a git repository (${error.stderr.trim().split('\n').pop()})`);
     throw error;

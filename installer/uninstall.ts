@@ -1,7 +1,7 @@
 // `agent-hooks uninstall <repo>`: removes only what install wrote and puts back what it moved.
 import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { runGit } from '../git/git.js';
-import { installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { ALL_HOOKS, installLayout } from '../hooks/layout.js';
 import { readIfExists } from './files.js';
 import { readManifest } from './manifest.js';
 import { cleanGitEnv, readRepo } from './repo.js';
@@ -29,7 +29,7 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
     if (!options.dryRun) apply();
   };
   let keepHome = false;
-  for (const hook of SERVER_HOOKS) {
+  for (const hook of ALL_HOOKS) {
     const stubPath = layout.stub(hook);
     const existing = readIfExists(stubPath);
     const ours = existing !== undefined && parseStub(existing.toString('utf8')) !== undefined;
@@ -43,7 +43,7 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
     if (ours) step(`remove the ${hook} stub ${stubPath}`, () => unlinkSync(stubPath));
     if (existsSync(layout.chained(hook))) step(`restore the earlier ${hook} hook from ${layout.chained(hook)}`, () => renameSync(layout.chained(hook), stubPath));
   }
-  if (manifest) {
+  if (manifest?.previousAdvertisePushOptions !== undefined) {
     const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
     const previous = manifest.previousAdvertisePushOptions;
     if (previous === null) step('unset git config receive.advertisePushOptions (it was unset before install)', () => runGit(['config', '--unset', 'receive.advertisePushOptions'], { ...gitEnv, okExitCodes: [0, 5] }));

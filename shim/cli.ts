@@ -9,6 +9,7 @@ import { install } from '../installer/install.js';
 import { RepoError } from '../installer/repo.js';
 import { uninstall } from '../installer/uninstall.js';
 import { runDemo } from './demo.js';
+import { runPreCommitCheck } from '../hooks/pre-commit-check.js';
 
 /** Exit codes (DESIGN.md "Command line"). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, held: 3 } as const;
@@ -19,13 +20,17 @@ const print = (lines: string[]) => lines.length > 0 && process.stdout.write(`${l
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('agent-hooks')
-    .usage('$0 <command>\n\nMakes git enforce coordination between many coding agents: task claims in pre-receive.')
+    .usage('$0 <command>\n\nMakes git enforce coordination between many coding agents: task claims and file leases.')
     .command(
       'install <repo>',
-      'install pre-receive and post-receive into a bare repo (created if missing); idempotent, keeps and chains existing hooks',
-      (y) => y.positional('repo', { type: 'string', demandOption: true, describe: 'path to the bare repo agents push to' }).option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' }),
+      'bare repo: install pre-receive and post-receive (created if missing); clone or worktree: pre-commit. Idempotent, keeps and chains existing hooks',
+      (y) =>
+        y
+          .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to, or a clone or worktree' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' })
+          .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" }),
       (argv) => {
-        const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun });
+        const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force });
         const prefix = argv.dryRun ? 'would ' : '';
         if (report.steps.length === 0) print([`agent-hooks ${VERSION} is already installed in ${report.repo?.hooksDir}; nothing changed`]);
         else print([...report.steps.map((s) => `${prefix}${s}`), ...(argv.dryRun ? [] : [`agent-hooks ${VERSION} installed in ${report.repo?.hooksDir}`])]);
@@ -50,6 +55,16 @@ async function main(): Promise<void> {
         const findings = doctor(argv.repo, VERSION);
         print(findings.map((f) => (f.ok ? `ok: ${f.text}` : `ERROR: ${f.text}`)));
         if (findings.some((f) => !f.ok)) process.exitCode = EXIT.failed;
+      },
+    )
+    .command(
+      'pre-commit',
+      'run the pre-commit check here (staged paths against leases, staged lock files); for hook managers such as husky',
+      (y) => y,
+      () => {
+        const { lines, exitCode } = runPreCommitCheck(process.env, Date.now());
+        if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+        process.exitCode = exitCode;
       },
     )
     .command(

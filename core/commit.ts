@@ -1,0 +1,72 @@
+// The pre-commit decision (DESIGN.md "pre-commit"): the same lock and lease checks the server
+// makes, on what is staged, so an agent learns before it pushes. Pure.
+import type { Claim } from './claims.js';
+import type { ClientAgentSource } from './identity.js';
+import { checkLeasedChanges } from './lease-rules.js';
+import { classifyLocksDirEntry, parseLockFile } from './lock-file.js';
+import { POLICY_FILE, type Policy } from './policy.js';
+import { quote } from './text.js';
+import type { Verdict } from './verdict.js';
+
+/** Inputs of {@link checkCommit}; `stagedLocks` are the staged contents of changed files in the locks dir. */
+export interface CommitInput {
+  /** The branch being committed to (`refs/heads/...`), or `HEAD` when detached. */
+  refName: string;
+  /** The claims branch as a local ref (`refs/heads/main`): lock files are checked only there. */
+  claimsRef: string;
+  agent: { id?: string; source: ClientAgentSource };
+  /** Where claims and policy were read (`refs/remotes/origin/main`), or undefined when nowhere. */
+  claimsView?: string;
+  policy: Policy;
+  policyProblems: readonly string[];
+  claims: readonly Claim[];
+  staged: readonly string[];
+  stagedLocks: readonly { path: string; bytes: Uint8Array }[];
+  /** `git config agenthooks.guard`: `warn` turns errors into warnings. */
+  guard: 'reject' | 'warn';
+  /** Epoch ms. */
+  now: number;
+}
+
+/**
+ * Checks a commit before it is made: staged lock files against the schema (rule 1, on the claims
+ * branch only, as the server does) and staged paths against the leases of other agents (rule 5),
+ * with the lines pre-receive would print.
+ */
+export function checkCommit(input: CommitInput): Verdict[] {
+  const verdicts: Verdict[] = input.policyProblems.map((problem) => ({
+    severity: 'warning',
+    rule: 'policy',
+    where: `${input.claimsView}: ${POLICY_FILE}`,
+    what: `${problem} (the defaults apply until a push fixes it)`,
+    overridable: false,
+  }));
+  const locksDir = input.policy.locks.dir;
+  for (const { path, bytes } of input.refName === input.claimsRef ? input.stagedLocks : []) {
+    const entry = classifyLocksDirEntry(path.slice(locksDir.length + 1));
+    if (entry.kind === 'stray') {
+      verdicts.push({ severity: 'error', rule: 'schema', where: quote(path), what: entry.reason, fix: `git rm --cached ${quote(path)}, or rename it`, overridable: false });
+    } else if (entry.kind === 'lock') {
+      const result = parseLockFile(bytes, entry.format, { now: input.now, skew: input.policy.locks.skew });
+      if (!result.ok) {
+        for (const p of result.problems) verdicts.push({ severity: 'error', rule: 'schema', where: `${quote(path)}${p.line ? `:${p.line}` : ''}`, what: p.message, fix: p.fix, overridable: false });
+      }
+    }
+  }
+  const leased = checkLeasedChanges([{ refName: input.refName, paths: new Map(input.staged.map((p) => [p, ''])) }], input.claims, input.policy.leases.exempt, input.agent.id, input.now);
+  verdicts.push(...leased);
+  if (leased.length > 0 && input.agent.id === undefined) {
+    verdicts.push({
+      severity: 'warning',
+      rule: 'identity',
+      where: 'commit',
+      what: `no agent id (${input.agent.source === 'none' ? 'AGENT_ID, agenthooks.agent and user.name are unset' : `${input.agent.source} is not an agent id`}), so every lease counts as another agent's`,
+      fix: 'export AGENT_ID=<your-agent-id>, or git config agenthooks.agent <your-agent-id>',
+      overridable: false,
+    });
+  }
+  if (input.guard === 'warn') {
+    return verdicts.map((v) => (v.severity === 'error' ? { ...v, severity: 'warning', what: `${v.what} (agenthooks.guard is warn)`, fix: undefined } : v));
+  }
+  return verdicts;
+}

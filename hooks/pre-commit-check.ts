@@ -1,0 +1,16 @@
+// The pre-commit check as a function, shared by the installed hook and `agent-hooks pre-commit`
+// (the line to call from a hook manager such as husky).
+import { checkCommit } from '../core/commit.js';
+import { errorsOf, formatVerdict } from '../core/verdict.js';
+import { readCommitInput } from './read-commit.js';
+
+/** Runs the check in the current repository: output lines and exit code (1 when a staged change is refused). */
+export function runPreCommitCheck(env: NodeJS.ProcessEnv, now: number): { lines: string[]; exitCode: number } {
+  const input = readCommitInput(env, now);
+  if (!input) return { lines: [], exitCode: 0 };
+  const verdicts = checkCommit(input);
+  const lines = verdicts.map(formatVerdict);
+  const errors = errorsOf(verdicts).length;
+  if (errors > 0) lines.push(`agent-hooks: commit refused with ${errors} error${errors === 1 ? '' : 's'}; the server would reject the push too (git commit --no-verify skips this check, not the server's)`);
+  return { lines, exitCode: errors > 0 ? 1 : 0 };
+}

@@ -1,0 +1,69 @@
+// Gathers what pre-commit decides on: the agent, the freshest local view of the claims ref, its
+// policy and claims, and the staged paths (honouring GIT_INDEX_FILE, which git sets for
+// `commit -a` and partial commits and which every git call here inherits).
+import { lockBlobsToRead, parseClaims } from '../core/claims.js';
+import type { CommitInput } from '../core/commit.js';
+import { resolveClientAgent } from '../core/identity.js';
+import { POLICY_FILE } from '../core/policy.js';
+import { gitText, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { policyFromText } from './read-push.js';
+
+/**
+ * The claims branch and the ref holding its freshest local view: `agenthooks.claimsRef` (or the
+ * branch `refs/remotes/origin/HEAD` points at, else `main`), seen through its remote-tracking
+ * ref `refs/remotes/origin/<branch>` where there is one, else the local branch.
+ * @throws GitError
+ */
+export function readClaimsView(configured: string | undefined, git: GitOptions): { branch: string; ref?: string; oid?: string } {
+  const branch = configured
+    ? configured.replace(/^refs\/heads\//, '')
+    : gitText(['symbolic-ref', '-q', 'refs/remotes/origin/HEAD'], { ...git, okExitCodes: [0, 1] }).replace(/^refs\/remotes\/origin\//, '') || 'main';
+  const candidates = [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`];
+  const found = new Map(
+    gitText(['for-each-ref', '--format=%(refname) %(objectname)', ...candidates], git)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, string]),
+  );
+  const ref = candidates.find((c) => found.has(c));
+  return { branch, ref, oid: ref ? found.get(ref) : undefined };
+}
+
+/** Gathers the inputs of `checkCommit` in the current repository or worktree. @throws GitError */
+export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInput | undefined {
+  const git: GitOptions = { env };
+  const staged = runGit(['diff', '--cached', '--name-only', '--no-renames', '-z'], git).stdout.toString('utf8').split('\0').filter(Boolean);
+  if (staged.length === 0) return undefined;
+
+  const config = readConfig('^(agenthooks\\.|user\\.name$)', git);
+  const last = (key: string) => config.get(key)?.at(-1);
+  const agent = resolveClientAgent(env.AGENT_ID, last('agenthooks.agent'), last('user.name'));
+  const view = readClaimsView(last('agenthooks.claimsref'), git);
+  const refName = gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'HEAD';
+
+  const policyObject = view.oid ? readObjects([`${view.oid}:${POLICY_FILE}`], git).get(`${view.oid}:${POLICY_FILE}`) : undefined;
+  const { policy, problems } = policyFromText(policyObject?.content.toString('utf8'));
+  const entries = view.oid ? listTree(view.oid, policy.locks.dir, git) : [];
+  const stagedLockPaths = staged.filter((p) => p.startsWith(`${policy.locks.dir}/`));
+  const objects = readObjects([...lockBlobsToRead(entries), ...stagedLockPaths.map((p) => `:${p}`)], git);
+  const blobs = new Map<string, Uint8Array>();
+  for (const [spec, object] of objects) if (object && !spec.startsWith(':')) blobs.set(spec, object.content);
+
+  return {
+    refName,
+    claimsRef: `refs/heads/${view.branch}`,
+    agent,
+    claimsView: view.ref,
+    policy,
+    policyProblems: problems,
+    claims: parseClaims(entries, policy, blobs, now),
+    staged,
+    // A staged deletion has no index entry: nothing to validate.
+    stagedLocks: stagedLockPaths.flatMap((path) => {
+      const object = objects.get(`:${path}`);
+      return object ? [{ path, bytes: object.content }] : [];
+    }),
+    guard: last('agenthooks.guard') === 'warn' ? 'warn' : 'reject',
+    now,
+  };
+}
