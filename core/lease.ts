@@ -81,13 +81,14 @@ export function leasesOf(claims: readonly Claim[], now: number): Lease[] {
 interface Entry {
   lease: Lease;
   glob: string;
-  test: (path: string) => boolean;
+  /** Compiled on first use: most buckets are never visited by a small set of paths. */
+  test?: (path: string) => boolean;
 }
 
 /**
  * Many leases compiled once for many lookups. Patterns are bucketed by their literal base
- * directory, so a path is only tested against patterns whose base is one of its ancestors;
- * each lease's exclusions are one combined matcher; exempt paths match nothing.
+ * directory, so a path is only tested against patterns whose base is one of its ancestors, and
+ * a pattern is compiled the first time a path reaches its bucket; exempt paths match nothing.
  */
 export class LeaseTable {
   private readonly buckets = new Map<string, Entry[]>();
@@ -101,7 +102,7 @@ export class LeaseTable {
       for (const glob of lease.include) {
         const base = baseOf(glob);
         const entries = this.buckets.get(base) ?? [];
-        entries.push({ lease, glob, test: compilePattern(glob) });
+        entries.push({ lease, glob });
         this.buckets.set(base, entries);
       }
       if (lease.exclude.length > 0) {
@@ -118,7 +119,9 @@ export class LeaseTable {
     const seen = new Set<Lease>();
     const visit = (base: string) => {
       for (const entry of this.buckets.get(base) ?? []) {
-        if (seen.has(entry.lease) || !entry.test(path) || this.excluded.get(entry.lease)?.(path)) continue;
+        if (seen.has(entry.lease)) continue;
+        entry.test ??= compilePattern(entry.glob);
+        if (!entry.test(path) || this.excluded.get(entry.lease)?.(path)) continue;
         seen.add(entry.lease);
         hits.push({ lease: entry.lease, glob: entry.glob });
       }
