@@ -63,7 +63,7 @@ export interface ClaimsRefInput {
 const SYMLINK = '120000';
 
 const sameFiles = (a: readonly string[], b: readonly string[] | undefined) =>
-  b !== undefined && a.length === b.length && [...a].sort().every((g, i) => g === [...b].sort()[i]);
+  b !== undefined && [...a].sort().join('\0') === [...b].sort().join('\0');
 
 /** Compares the locks dir of the old and new tree (entries from `ls-tree -r` of that dir). */
 export function diffLocksDir(locksDir: string, oldEntries: readonly TreeEntry[], newEntries: readonly TreeEntry[]): LocksDirDiff {
@@ -119,6 +119,20 @@ export function readLockEntry(e: TreeEntry, policy: Policy, blobs: ReadonlyMap<s
   return { kind: 'claim', claim: { taskId: entry.taskId, path: e.path, lock: result.lock, expiresAt: lockExpiresAt(result.lock, policy.locks.ttl) } };
 }
 
+/**
+ * Rule 1 for one added or changed entry of the locks dir: a stray file or an invalid lock file
+ * gives one error per problem, located at `<prefix><path>[:<line>]`; a valid one its claim.
+ */
+export function checkLockEntry(e: TreeEntry, prefix: string, policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): { claim?: Claim; verdicts: Verdict[] } {
+  const where = `${prefix}${quote(e.path)}`;
+  const error = (at: string, what: string, fix: string): Verdict => ({ severity: 'error', rule: 'schema', where: at, what, fix, overridable: false });
+  const entry = classifyLocksDirEntry(e.path.slice(policy.locks.dir.length + 1));
+  if (entry.kind === 'stray') return { verdicts: [error(where, entry.reason, `git rm ${quote(e.path)}, or rename it`)] };
+  const result = readLockEntry(e, policy, blobs, now);
+  if (result.kind === 'invalid') return { verdicts: result.problems.map((p) => error(`${where}${p.line ? `:${p.line}` : ''}`, p.what, p.fix)) };
+  return { claim: result.kind === 'claim' ? result.claim : undefined, verdicts: [] };
+}
+
 /** Every valid claim among the entries of a locks dir (invalid lock files protect nothing). */
 export function parseClaims(entries: readonly TreeEntry[], policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): Claim[] {
   return entries.flatMap((e) => {
@@ -159,19 +173,11 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
 
   const locksDir = policy.locks.dir;
   const { diff } = input;
-  const parsed = new Map<string, Claim | undefined>();
-  const parse = (e: TreeEntry, reportAt?: string): Claim | undefined => {
-    const result = readLockEntry(e, policy, input.blobs, input.now);
-    if (result.kind === 'invalid' && reportAt !== undefined) {
-      for (const p of result.problems) error('schema', `${reportAt}${p.line ? `:${p.line}` : ''}`, p.what, p.fix, false);
-    }
-    return result.kind === 'claim' ? result.claim : undefined;
-  };
-
+  const parsed = new Map<string, Claim>();
   for (const e of diff.changed) {
-    const entry = classifyLocksDirEntry(e.path.slice(locksDir.length + 1));
-    if (entry.kind === 'stray') error('schema', `${ref}: ${quote(e.path)}`, entry.reason, `git rm ${quote(e.path)}, or rename it`, false);
-    else if (entry.kind === 'lock') parsed.set(e.path, parse(e, `${ref}: ${quote(e.path)}`));
+    const { claim, verdicts: problems } = checkLockEntry(e, `${ref}: `, policy, input.blobs, input.now);
+    verdicts.push(...problems);
+    if (claim) parsed.set(e.path, claim);
   }
   if (diff.tasks.length > 0 && input.pusher === undefined) {
     error('identity', ref, 'this push changes claims but its pusher is unknown (no authenticated user, no -o agent=, committer name is not an agent id)', 'git push -o agent=<your-agent-id>', false);

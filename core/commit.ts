@@ -1,14 +1,12 @@
 // The pre-commit decision (DESIGN.md "pre-commit"): the same lock and lease checks the server
 // makes, on what is staged, so an agent learns before it pushes. Pure.
-import type { Claim } from './claims.js';
+import { checkLockEntry, type Claim, type TreeEntry } from './claims.js';
 import type { ClientAgentSource } from './identity.js';
 import { checkLeasedChanges } from './lease-rules.js';
-import { classifyLocksDirEntry, parseLockFile } from './lock-file.js';
 import { POLICY_FILE, type Policy } from './policy.js';
-import { quote } from './text.js';
 import type { Verdict } from './verdict.js';
 
-/** Inputs of {@link checkCommit}; `stagedLocks` are the staged contents of changed files in the locks dir. */
+/** Inputs of {@link checkCommit}. */
 export interface CommitInput {
   /** The branch being committed to (`refs/heads/...`), or `HEAD` when detached. */
   refName: string;
@@ -21,7 +19,10 @@ export interface CommitInput {
   policyProblems: readonly string[];
   claims: readonly Claim[];
   staged: readonly string[];
-  stagedLocks: readonly { path: string; bytes: Uint8Array }[];
+  /** Index entries of staged files in the locks dir (`git ls-files --stage`), sizes included. */
+  stagedLocks: readonly TreeEntry[];
+  /** Blob contents by oid, for the readable staged lock files. */
+  blobs: ReadonlyMap<string, Uint8Array>;
   /** `git config agenthooks.guard`: `warn` turns errors into warnings. */
   guard: 'reject' | 'warn';
   /** Epoch ms. */
@@ -41,17 +42,8 @@ export function checkCommit(input: CommitInput): Verdict[] {
     what: `${problem} (the defaults apply until a push fixes it)`,
     overridable: false,
   }));
-  const locksDir = input.policy.locks.dir;
-  for (const { path, bytes } of input.refName === input.claimsRef ? input.stagedLocks : []) {
-    const entry = classifyLocksDirEntry(path.slice(locksDir.length + 1));
-    if (entry.kind === 'stray') {
-      verdicts.push({ severity: 'error', rule: 'schema', where: quote(path), what: entry.reason, fix: `git rm --cached ${quote(path)}, or rename it`, overridable: false });
-    } else if (entry.kind === 'lock') {
-      const result = parseLockFile(bytes, entry.format, { now: input.now, skew: input.policy.locks.skew });
-      if (!result.ok) {
-        for (const p of result.problems) verdicts.push({ severity: 'error', rule: 'schema', where: `${quote(path)}${p.line ? `:${p.line}` : ''}`, what: p.message, fix: p.fix, overridable: false });
-      }
-    }
+  if (input.refName === input.claimsRef) {
+    for (const e of input.stagedLocks) verdicts.push(...checkLockEntry(e, '', input.policy, input.blobs, input.now).verdicts);
   }
   const leased = checkLeasedChanges([{ refName: input.refName, paths: new Map(input.staged.map((p) => [p, ''])) }], input.claims, input.policy.leases.exempt, input.agent.id, input.now);
   verdicts.push(...leased);

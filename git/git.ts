@@ -132,6 +132,26 @@ export function listTree(treeish: string, dir: string, options: GitOptions = {})
   return entries;
 }
 
+/**
+ * The index entries of these paths (`git ls-files --stage`, honouring `GIT_INDEX_FILE`) as
+ * tree entries, with sizes from `git cat-file --batch-check`. A path not in the index (a staged
+ * deletion) is left out. @throws GitError
+ */
+export function readIndexEntries(paths: readonly string[], options: GitOptions = {}): TreeEntry[] {
+  if (paths.length === 0) return [];
+  const staged = runGit(['--literal-pathspecs', 'ls-files', '--stage', '-z', '--', ...paths], options).stdout.toString('utf8').split('\0').filter(Boolean);
+  const entries = staged.map((record) => {
+    const tab = record.indexOf('\t');
+    const [mode, oid] = record.slice(0, tab).split(' ') as [string, string];
+    return { mode, oid, path: record.slice(tab + 1) };
+  });
+  const checks = runGit(['cat-file', '--batch-check'], { ...options, input: entries.map((e) => `${e.oid}\n`).join('') }).stdout.toString('utf8').split('\n');
+  return entries.map((e, i) => {
+    const [, type, size] = (checks[i] ?? '').split(' ');
+    return { ...e, type: (type ?? 'blob') as TreeEntry['type'], size: size === undefined ? undefined : Number(size) };
+  });
+}
+
 /** Whether `ancestor` is an ancestor of (or equal to) `descendant` (`git merge-base --is-ancestor`). @throws GitError */
 export function isAncestor(ancestor: string, descendant: string, options: GitOptions = {}): boolean {
   return runGit(['merge-base', '--is-ancestor', ancestor, descendant], { ...options, okExitCodes: [0, 1] }).exitCode === 0;

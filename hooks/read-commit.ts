@@ -5,7 +5,7 @@ import { lockBlobsToRead, parseClaims } from '../core/claims.js';
 import type { CommitInput } from '../core/commit.js';
 import { resolveClientAgent } from '../core/identity.js';
 import { POLICY_FILE } from '../core/policy.js';
-import { gitText, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { gitText, listTree, readConfig, readIndexEntries, readObjects, runGit, type GitOptions } from '../git/git.js';
 import { policyFromText } from './read-push.js';
 
 /**
@@ -44,10 +44,9 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
   const policyObject = view.oid ? readObjects([`${view.oid}:${POLICY_FILE}`], git).get(`${view.oid}:${POLICY_FILE}`) : undefined;
   const { policy, problems } = policyFromText(policyObject?.content.toString('utf8'));
   const entries = view.oid ? listTree(view.oid, policy.locks.dir, git) : [];
-  const stagedLockPaths = staged.filter((p) => p.startsWith(`${policy.locks.dir}/`));
-  const objects = readObjects([...lockBlobsToRead(entries), ...stagedLockPaths.map((p) => `:${p}`)], git);
+  const stagedLocks = readIndexEntries(staged.filter((p) => p.startsWith(`${policy.locks.dir}/`)), git);
   const blobs = new Map<string, Uint8Array>();
-  for (const [spec, object] of objects) if (object && !spec.startsWith(':')) blobs.set(spec, object.content);
+  for (const [oid, object] of readObjects(lockBlobsToRead([...entries, ...stagedLocks]), git)) if (object) blobs.set(oid, object.content);
 
   return {
     refName,
@@ -58,11 +57,8 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
     policyProblems: problems,
     claims: parseClaims(entries, policy, blobs, now),
     staged,
-    // A staged deletion has no index entry: nothing to validate.
-    stagedLocks: stagedLockPaths.flatMap((path) => {
-      const object = objects.get(`:${path}`);
-      return object ? [{ path, bytes: object.content }] : [];
-    }),
+    stagedLocks,
+    blobs,
     guard: last('agenthooks.guard') === 'warn' ? 'warn' : 'reject',
     now,
   };

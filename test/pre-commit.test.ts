@@ -1,5 +1,5 @@
 // pre-commit in clones and linked worktrees: real commits, real GIT_INDEX_FILE, real pushes.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, commit, git, lockText, push, sharedRepo, sync, tempDir, type Run } from './helpers/git.js';
@@ -84,6 +84,11 @@ describe('pre-commit', () => {
     git(b, ['add', '-A']);
     const r = gitCommit(b, []);
     expect(errorsOf(r)).toEqual(['ERROR: current_tasks/lexer.txt:2: "started" must be an RFC 3339 timestamp with a zone, got "soon"; fix: write it like started: 2026-11-21T16:04:05Z']);
+    git(b, ['rm', '-q', '--cached', 'current_tasks/lexer.txt']);
+    symlinkSync('../README.md', join(b, 'current_tasks', 'link.txt'));
+    git(b, ['add', 'current_tasks/link.txt']);
+    expect(errorsOf(gitCommit(b, []))).toEqual(['ERROR: current_tasks/link.txt: is a symlink; a lock file must be a regular file; fix: git rm --cached current_tasks/link.txt and add a regular file']);
+    git(b, ['add', 'current_tasks/lexer.txt']);
     git(b, ['checkout', '--quiet', '-b', 'feature']);
     expect(gitCommit(b, []).exitCode).toBe(0); // not the claims branch: the server does not judge it either
   });
