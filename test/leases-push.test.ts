@@ -50,7 +50,7 @@ describe('rule 5: a lease blocks the other agents on every branch', () => {
     expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
   });
 
-  it('counts renames both ways, deletions, dot files and mode changes', () => {
+  it('counts renames both ways, deletions, dot files, mode changes, symlinks and submodule entries', () => {
     const { b } = leased();
     const cases: [string, () => void, string][] = [
       ['rename out of the lease', () => git(b, ['mv', 'src/parser/a.ts', 'src/a.ts']), 'src/parser/a.ts'],
@@ -58,6 +58,8 @@ describe('rule 5: a lease blocks the other agents on every branch', () => {
       ['deletion', () => git(b, ['rm', '-q', 'src/parser/a.ts']), 'src/parser/a.ts'],
       ['dot file', () => git(b, ['update-index', '--add', '--cacheinfo', `100644,${git(b, ['hash-object', '-w', '--stdin'], { input: 'new\n' }).stdout.trim()},src/parser/.env`]), 'src/parser/.env'],
       ['mode change', () => git(b, ['update-index', '--chmod=+x', 'src/parser/a.ts']), 'src/parser/a.ts'],
+      ['symlink', () => git(b, ['update-index', '--add', '--cacheinfo', `120000,${git(b, ['hash-object', '-w', '--stdin'], { input: '../lexer/l.ts' }).stdout.trim()},src/parser/link`]), 'src/parser/link'],
+      ['submodule entry', () => git(b, ['update-index', '--add', '--cacheinfo', `160000,${git(b, ['rev-parse', 'HEAD']).stdout.trim()},src/parser/vendored`]), 'src/parser/vendored'],
     ];
     for (const [name, change, path] of cases) {
       change();
