@@ -1,5 +1,6 @@
 // Bundles each entry point into one self-contained ESM file in dist/ (esbuild).
-// Hook bundles must stay lean: the build fails if yargs or undici ends up in one.
+// Hook bundles (and the Claude Code PreToolUse bundle) must stay lean: the build fails if yargs or
+// undici ends up in one.
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
@@ -9,7 +10,7 @@ const hooks = ['pre-receive', 'post-receive', 'pre-commit'];
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
 
 rmSync('dist', { recursive: true, force: true });
-const [hookResult] = await Promise.all([
+const [hookResult, claudeResult] = await Promise.all([
   build({
     ...common,
     entryPoints: Object.fromEntries(hooks.map((h) => [h, `hooks/${h}.ts`])),
@@ -17,6 +18,7 @@ const [hookResult] = await Promise.all([
     outExtension: { '.js': '.mjs' },
     banner: { js: `// agent-hooks ${version}: hook code copied by \`agent-hooks install\`; do not edit` },
   }),
+  build({ ...common, entryPoints: { 'claude-pre-tool-use': 'shim/claude-pre-tool-use.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } }),
   build({
     ...common,
     entryPoints: { cli: 'shim/cli.ts' },
@@ -26,6 +28,6 @@ const [hookResult] = await Promise.all([
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
   }),
 ]);
-const heavy = Object.keys(hookResult.metafile.inputs).filter((f) => /node_modules\/(yargs|undici)\//.test(f));
+const heavy = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs)].filter((f) => /node_modules\/(yargs|undici)\//.test(f));
 if (heavy.length > 0) throw new Error(`hook bundles must not load yargs or undici, but include: ${heavy.join(', ')}`);
 chmodSync('dist/cli.mjs', 0o755);

@@ -91,8 +91,16 @@ export function lockExpiresAt(lock: LockFile, defaultTtl: number): number {
   return Math.max(lock.started, lock.renewed ?? 0) + (lock.ttl ?? defaultTtl) * 1000;
 }
 
-/** Formats a lock file in the seed text format (used by agent commands and tests). */
-export function formatLockFile(lock: LockFile): string {
+/** Formats a lock file in the given format (text: the seed `key: value` lines). */
+export function formatLockFile(lock: LockFile, format: LockFileFormat = 'txt'): string {
+  if (format === 'json') {
+    const json: Record<string, unknown> = { agent: lock.agent, started: formatTime(lock.started) };
+    if (lock.description !== undefined) json.description = lock.description;
+    if (lock.files.length > 0) json.files = lock.files;
+    if (lock.ttl !== undefined) json.ttl = lock.ttl;
+    if (lock.renewed !== undefined) json.renewed = formatTime(lock.renewed);
+    return `${JSON.stringify(json, null, 2)}\n`;
+  }
   const lines = [`agent: ${lock.agent}`, `started: ${formatTime(lock.started)}`];
   if (lock.description !== undefined) lines.push(`description: ${lock.description}`);
   if (lock.files.length > 0) lines.push(`files: ${lock.files.join(', ')}`);

@@ -15,18 +15,17 @@ import { policyFromText } from './read-push.js';
  * @throws GitError
  */
 export function readClaimsView(configured: string | undefined, git: GitOptions): { branch: string; ref?: string; oid?: string } {
-  const branch = configured
-    ? configured.replace(/^refs\/heads\//, '')
-    : gitText(['symbolic-ref', '-q', 'refs/remotes/origin/HEAD'], { ...git, okExitCodes: [0, 1] }).replace(/^refs\/remotes\/origin\//, '') || 'main';
-  const candidates = [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`];
-  const found = new Map(
-    gitText(['for-each-ref', '--format=%(refname) %(objectname)', ...candidates], git)
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(' ') as [string, string]),
-  );
-  const ref = candidates.find((c) => found.has(c));
-  return { branch, ref, oid: ref ? found.get(ref) : undefined };
+  const refs = (branch: string) => {
+    const candidates = [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`];
+    const lines = gitText(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', 'refs/remotes/origin/HEAD', ...candidates], git).split('\n').filter(Boolean);
+    const found = new Map(lines.map((line) => line.split('\0') as [string, string, string]).map(([name, oid, symref]) => [name, { oid, symref }]));
+    const ref = candidates.find((c) => found.has(c));
+    return { branch, ref, oid: ref ? found.get(ref)!.oid : undefined, originHead: found.get('refs/remotes/origin/HEAD')?.symref.replace(/^refs\/remotes\/origin\//, '') };
+  };
+  // One for-each-ref in the common case: guess main, and look again only when origin/HEAD says otherwise.
+  const first = refs(configured ? configured.replace(/^refs\/heads\//, '') : 'main');
+  const view = !configured && first.originHead && first.originHead !== first.branch ? refs(first.originHead) : first;
+  return { branch: view.branch, ref: view.ref, oid: view.oid };
 }
 
 /** Gathers the inputs of `checkCommit` in the current repository or worktree. @throws GitError */

@@ -65,18 +65,27 @@ export function policyFromText(text: string | undefined): { policy: Policy; prob
 }
 
 /**
+ * For `agent-hooks check` outside a hook: the claims ref to judge against, and where its tip is
+ * (a clone's view of it, which need not be the local branch).
+ */
+export interface PushInputOverrides {
+  claimsRef?: string;
+  claimsTip?: string;
+}
+
+/**
  * Gathers the inputs of `checkPush` for one push: config, pusher, the policy and the claims at
  * the claims ref's old tip, the paths each ref update changes (when another agent holds a lease),
  * and, when the push updates the claims ref, its changed lock files and the new tip's paths. Works in quarantine (objects are read through the
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number): PushInput {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput {
   const git = hookGitOptions(env);
-  const config = readServerConfig(git);
+  const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = readPushOptions(env);
   const claimsUpdate = updates.find((u) => u.refName === config.claimsRef);
-  const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : readRef(config.claimsRef, git);
+  const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : 'claimsTip' in overrides ? overrides.claimsTip : readRef(config.claimsRef, git);
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.

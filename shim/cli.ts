@@ -1,4 +1,5 @@
 // The `agent-hooks` command: yargs parses, each command calls one module and renders its result.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
@@ -9,13 +10,37 @@ import { install } from '../installer/install.js';
 import { RepoError } from '../installer/repo.js';
 import { uninstall } from '../installer/uninstall.js';
 import { runDemo } from './demo.js';
+import { claimArgumentProblems } from '../core/agent-commands.js';
+import { openAgentRepo, type AgentRepo } from './agent-repo.js';
+import { claim, EXIT, gc, release, renew, status, type CommandResult } from './claims-commands.js';
+import { preToolUse, sessionStart } from './claude.js';
+import { claudeInstall } from './claude-install.js';
+import { check, push as pushCommand, worktreeAdd } from './git-commands.js';
 import { runPreCommitCheck } from '../hooks/pre-commit-check.js';
 
-/** Exit codes (DESIGN.md "Command line"). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, held: 3 } as const;
-
-const bundleDir = join(dirname(fileURLToPath(import.meta.url)), 'hooks');
+const distDir = dirname(fileURLToPath(import.meta.url));
+const bundleDir = join(distDir, 'hooks');
 const print = (lines: string[]) => lines.length > 0 && process.stdout.write(`${lines.join('\n')}\n`);
+
+/** Prints a command's result (`ERROR:`/`WARNING:` lines to stderr, the rest to stdout) and sets the exit code. */
+function render(result: CommandResult): void {
+  const isProblem = (l: string) => /^(ERROR|WARNING): /.test(l);
+  print(result.lines.filter((l) => !isProblem(l)));
+  const problems = result.lines.filter(isProblem);
+  if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);
+  process.exitCode = result.exitCode;
+}
+
+/** The agent's repository in the current directory; a usage error when the command needs an agent id and there is none. */
+function agentRepo(needsAgent: boolean): AgentRepo {
+  const repo = openAgentRepo(process.cwd(), process.env);
+  if (needsAgent && repo.agent.id === undefined) {
+    throw new UsageError(`no agent id (${repo.agent.source === 'none' ? 'AGENT_ID, agenthooks.agent and user.name are unset' : `${repo.agent.source} is not an agent id`}); fix: export AGENT_ID=<id>, or git config agenthooks.agent <id>`);
+  }
+  return repo;
+}
+
+class UsageError extends Error {}
 
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
@@ -58,9 +83,102 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'claim <task>',
+      'claim a task: add its lock file to the claims ref (fetch, commit with plumbing, push; retried on a race). Exit 3 when another agent holds it',
+      (y) =>
+        y
+          .positional('task', { type: 'string', demandOption: true })
+          .option('files', { type: 'string', array: true, default: [] as string[], describe: 'globs to lease (only you may change them while the claim lasts)' })
+          .option('ttl', { type: 'number', describe: 'seconds the claim lasts (default: policy locks.ttl, 7200)' })
+          .option('message', { alias: 'm', type: 'string', describe: 'one-line description' }),
+      async (argv) => {
+        const repo = agentRepo(true);
+        const files = argv.files.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+        const problems = claimArgumentProblems(argv.task, repo.agent.id, files, argv.ttl);
+        if (problems.length > 0) throw new UsageError(problems.join('; '));
+        render(await claim(repo, argv.task, files, argv.ttl, argv.message));
+      },
+    )
+    .command(
+      'release <task>',
+      'release your claim of a task (only the holder may)',
+      (y) => y.positional('task', { type: 'string', demandOption: true }),
+      async (argv) => render(await release(agentRepo(true), argv.task)),
+    )
+    .command(
+      'renew <task>',
+      'renew your claim of a task from now (only the holder may)',
+      (y) => y.positional('task', { type: 'string', demandOption: true }).option('ttl', { type: 'number', describe: 'new lifetime in seconds' }),
+      async (argv) => {
+        if (argv.ttl !== undefined && claimArgumentProblems('x', 'x', [], argv.ttl).length > 0) throw new UsageError('--ttl must be whole seconds from 60 to 604800');
+        render(await renew(agentRepo(true), argv.task, argv.ttl));
+      },
+    )
+    .command(
+      'status [task]',
+      'claims, leases, time left, expired claims, and the last pushes on the claims ref',
+      (y) => y.positional('task', { type: 'string' }).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      (argv) => render(status(agentRepo(false), argv.task, argv.json)),
+    )
+    .command(
+      'push [args..]',
+      'git push with -o agent=<id>; on a non-fast-forward fetch, rebase and retry; never forces',
+      (y) => y.positional('args', { type: 'string', array: true, default: [] as string[], describe: 'arguments for git push (after --)' }).parserConfiguration({ 'unknown-options-as-args': true }),
+      (argv) => render(pushCommand(agentRepo(true), argv.args)),
+    )
+    .command(
+      'gc',
+      'remove every expired claim from the claims ref, in one commit',
+      (y) => y.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed' }),
+      async (argv) => render(await gc(agentRepo(true), argv.dryRun)),
+    )
+    .command(
+      'check <range>',
+      'the pre-receive policy (schema, claims, leases) for <base>..<head>, as a CI step for remotes without hooks',
+      (y) => y.positional('range', { type: 'string', demandOption: true }).option('ref', { type: 'string', describe: 'judge as a push to this branch (default: the claims branch)' }),
+      (argv) => render(check(agentRepo(false), argv.range, argv.ref)),
+    )
+    .command('worktree', 'linked worktrees for agents', (y) =>
+      y
+        .command(
+          'add <agent>',
+          'a linked worktree .worktrees/<agent> on a new branch agent/<agent>, with its agent id and the pre-commit guard',
+          (z) => z.positional('agent', { type: 'string', demandOption: true }).option('base', { type: 'string', describe: 'start point (default: the claims branch)' }),
+          (argv) => render(worktreeAdd(agentRepo(false), argv.agent, argv.base, { bundleDir, nodePath: process.execPath, version: VERSION })),
+        )
+        .demandCommand(1, 'Give a worktree command; see --help.'),
+    )
+    .command('claude', 'the Claude Code adapter', (y) =>
+      y
+        .command(
+          'pre-tool-use',
+          'the PreToolUse hook: deny edits to paths leased by other agents (reads the hook JSON on stdin)',
+          {},
+          () => {
+            const answer = preToolUse(readFileSync(0, 'utf8'), process.env, Date.now());
+            process.stdout.write(answer.stdout);
+            process.stderr.write(answer.stderr);
+            process.exitCode = answer.exitCode;
+          },
+        )
+        .command(
+          'session-start',
+          "the SessionStart hook: print the agent's claims and the others' leases",
+          {},
+          () => void print([sessionStart(process.cwd(), process.env, Date.now())]),
+        )
+        .command(
+          'install',
+          'merge the PreToolUse and SessionStart hooks into .claude/settings.json (keeps your other settings)',
+          (z) => z.option('dir', { type: 'string', describe: 'the project directory (default: the repository top level)' }),
+          (argv) => render(claudeInstall(argv.dir, distDir)),
+        )
+        .demandCommand(1, 'Give a claude command; see --help.'),
+    )
+    .command(
       'pre-commit',
       'run the pre-commit check here (staged paths against leases, staged lock files); for hook managers such as husky',
-      (y) => y,
+      {},
       () => {
         const { lines, exitCode } = runPreCommitCheck(process.env, Date.now());
         if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
@@ -91,6 +209,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`ERROR: ${error.message}\n`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
   if (error instanceof RepoError) process.stderr.write(`ERROR: ${error.message}\n`);
   else process.stderr.write(`ERROR: internal: ${error instanceof Error ? error.message : String(error)}\n`);
   if (process.env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);

@@ -1,0 +1,126 @@
+// What `claim`, `release`, `renew` and `gc` change on the claims ref (DESIGN.md "Command line").
+// Pure: the claims ref's state in, a plan out. The shim applies the plan with plumbing and
+// retries it on a fresh state when the claims ref moved meanwhile.
+import { type Claim, type TreeEntry } from './claims.js';
+import { globProblem, leasesOf } from './lease.js';
+import { checkLeaseOverlaps } from './lease-rules.js';
+import { AGENT_ID, classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
+import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';
+import { formatTime, quote } from './text.js';
+import { errorsOf, formatVerdict } from './verdict.js';
+
+/** The claims ref at one commit: policy, locks dir entries, valid claims, and every file path (for lease overlaps). */
+export interface ClaimsState {
+  refName: string;
+  policy: Policy;
+  entries: TreeEntry[];
+  claims: Claim[];
+  paths: string[];
+}
+
+/**
+ * The outcome of planning: `change` (files to write or delete, by path; null deletes), `held`
+ * (another agent holds the task or a path: exit 3), `failed` (exit 1), or `none` (nothing to do).
+ * `lines` are what to print either way.
+ */
+export type Plan =
+  | { kind: 'change'; writes: Map<string, string | null>; message: string; lines: string[] }
+  | { kind: 'held' | 'failed' | 'none'; lines: string[] };
+
+/** Why the arguments of `claim` are unusable (a usage error), or an empty list. */
+export function claimArgumentProblems(taskId: string, agent: string | undefined, files: readonly string[], ttl: number | undefined): string[] {
+  const problems: string[] = [];
+  if (!TASK_ID.test(taskId)) problems.push(`task id ${quote(taskId)} must match ${TASK_ID.source}`);
+  if (agent === undefined || !AGENT_ID.test(agent)) problems.push(`no agent id: export AGENT_ID=<id> or git config agenthooks.agent <id> (it must match ${AGENT_ID.source})`);
+  for (const glob of files) {
+    const problem = globProblem(glob);
+    if (problem) problems.push(`--files ${quote(glob)} ${problem}`);
+  }
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < TTL_MIN || ttl > TTL_MAX)) problems.push(`--ttl must be whole seconds from ${TTL_MIN} to ${TTL_MAX}`);
+  return problems;
+}
+
+const filesOfTask = (state: ClaimsState, taskId: string) =>
+  state.entries.filter((e) => {
+    const entry = classifyLocksDirEntry(e.path.slice(state.policy.locks.dir.length + 1));
+    return entry.kind === 'lock' && entry.taskId === taskId;
+  });
+
+const heldLine = (claim: Claim) =>
+  `ERROR: ${claim.taskId}: held by ${claim.lock.agent} until ${formatTime(claim.expiresAt)}${claim.lock.files.length ? ` (files ${claim.lock.files.join(', ')})` : ''}; fix: wait for the claim to expire or ask ${claim.lock.agent}; agent-hooks status ${claim.taskId}`;
+
+/** Inputs of {@link planClaim}; `now` in epoch ms, `ttl` in seconds. */
+export interface ClaimRequest {
+  taskId: string;
+  agent: string;
+  files: string[];
+  ttl?: number;
+  description?: string;
+  now: number;
+}
+
+/**
+ * Plans a claim: refused (held) when another agent's active claim holds the task or its lease
+ * overlaps the requested files; otherwise a lock file `<locks-dir>/<task>.txt` replacing any
+ * earlier file of the task (an expired claim is taken over; the agent's own claim is updated,
+ * keeping its start).
+ */
+export function planClaim(state: ClaimsState, request: ClaimRequest): Plan {
+  const active = state.claims.find((c) => c.taskId === request.taskId && c.expiresAt > request.now);
+  if (active && active.lock.agent !== request.agent) return { kind: 'held', lines: [heldLine(active)] };
+  const lock: LockFile = { agent: request.agent, started: active ? active.lock.started : request.now, files: request.files };
+  if (request.description !== undefined) lock.description = request.description;
+  if (request.ttl !== undefined) lock.ttl = request.ttl;
+  if (active) lock.renewed = request.now;
+  const path = `${state.policy.locks.dir}/${request.taskId}.txt`;
+  const claim: Claim = { taskId: request.taskId, path, lock, expiresAt: request.now + (request.ttl ?? state.policy.locks.ttl) * 1000 };
+  const overlaps = checkLeaseOverlaps({ refName: state.refName, leases: leasesOf([claim], request.now), claims: state.claims, paths: state.paths, exempt: state.policy.leases.exempt, now: request.now });
+  const lines = overlaps.map(formatVerdict);
+  if (errorsOf(overlaps).length > 0) return { kind: 'held', lines };
+  const writes = new Map<string, string | null>(filesOfTask(state, request.taskId).map((e) => [e.path, null]));
+  writes.set(path, formatLockFile(lock));
+  const until = formatTime(claim.expiresAt);
+  return { kind: 'change', writes, message: `claim ${request.taskId}`, lines: [...lines, `claimed ${request.taskId} until ${until}${lock.files.length ? ` (lease: ${lock.files.join(', ')})` : ''}`] };
+}
+
+function holderOnly(state: ClaimsState, taskId: string, agent: string, now: number): Claim | Plan {
+  const claim = state.claims.find((c) => c.taskId === taskId);
+  if (!claim) return { kind: 'failed', lines: [`ERROR: ${taskId}: no claim of this task on ${state.refName}; fix: agent-hooks status`] };
+  if (claim.lock.agent !== agent) {
+    return claim.expiresAt > now
+      ? { kind: 'held', lines: [heldLine(claim)] }
+      : { kind: 'held', lines: [`ERROR: ${taskId}: the expired claim belongs to ${claim.lock.agent}, not ${agent}; fix: agent-hooks gc removes expired claims, or agent-hooks claim ${taskId} takes it over`] };
+  }
+  return claim;
+}
+
+/** Plans a release: only the holder may release; every file of the task is removed. */
+export function planRelease(state: ClaimsState, taskId: string, agent: string, now: number): Plan {
+  const claim = holderOnly(state, taskId, agent, now);
+  if ('kind' in claim) return claim;
+  const writes = new Map<string, string | null>(filesOfTask(state, taskId).map((e) => [e.path, null]));
+  return { kind: 'change', writes, message: `release ${taskId}`, lines: [`released ${taskId}`] };
+}
+
+/** Plans a renewal: only the holder; sets `renewed` to now and, when given, a new ttl (seconds). */
+export function planRenew(state: ClaimsState, taskId: string, agent: string, now: number, ttl?: number): Plan {
+  const claim = holderOnly(state, taskId, agent, now);
+  if ('kind' in claim) return claim;
+  const lock: LockFile = { ...claim.lock, renewed: now, ...(ttl !== undefined ? { ttl } : {}) };
+  const format: LockFileFormat = claim.path.endsWith('.json') ? 'json' : 'txt';
+  const until = formatTime(now + (lock.ttl ?? state.policy.locks.ttl) * 1000);
+  return { kind: 'change', writes: new Map([[claim.path, formatLockFile(lock, format)]]), message: `renew ${taskId}`, lines: [`renewed ${taskId} until ${until}`] };
+}
+
+/** Plans a gc: one change removing every expired claim's files. */
+export function planGc(state: ClaimsState, now: number): Plan {
+  const expired = state.claims.filter((c) => c.expiresAt <= now);
+  if (expired.length === 0) return { kind: 'none', lines: ['no expired claims'] };
+  const writes = new Map<string, string | null>(expired.flatMap((c) => filesOfTask(state, c.taskId).map((e) => [e.path, null] as [string, null])));
+  return {
+    kind: 'change',
+    writes,
+    message: `gc: remove ${expired.length} expired claim${expired.length === 1 ? '' : 's'}`,
+    lines: expired.map((c) => `removed expired claim ${c.taskId} of ${c.lock.agent} (expired ${formatTime(c.expiresAt)})`),
+  };
+}

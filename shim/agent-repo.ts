@@ -1,0 +1,111 @@
+// The agent's side of the claims ref: which repository, remote and branch, its state at a
+// commit, and publishing a change to it with plumbing (never the agent's working tree or index).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseClaims, lockBlobsToRead } from '../core/claims.js';
+import type { ClaimsState } from '../core/agent-commands.js';
+import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
+import { POLICY_FILE } from '../core/policy.js';
+import { gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { readClaimsView } from '../hooks/read-commit.js';
+import { policyFromText } from '../hooks/read-push.js';
+
+/**
+ * An agent's repository as the commands see it. With a remote (`origin`), the claims ref is the
+ * remote's branch, read through `refs/remotes/origin/<branch>` after a fetch; without one (agents
+ * sharing linked worktrees of one clone) it is the local `refs/heads/<branch>`.
+ */
+export interface AgentRepo {
+  git: GitOptions;
+  remote?: string;
+  branch: string;
+  agent: { id?: string; source: ClientAgentSource };
+  email?: string;
+}
+
+/** The ref whose tip is the freshest local view of the claims branch. */
+export const viewRef = (repo: AgentRepo): string => (repo.remote ? `refs/remotes/${repo.remote}/${repo.branch}` : `refs/heads/${repo.branch}`);
+
+/** Reads the repository in `cwd`. @throws GitError when it is not a git repository. */
+export function openAgentRepo(cwd: string, env: NodeJS.ProcessEnv): AgentRepo {
+  const git: GitOptions = { cwd, env };
+  const config = readConfig('^(agenthooks\\.|user\\.(name|email)$|remote\\.origin\\.url$)', git);
+  const last = (key: string) => config.get(key)?.at(-1);
+  const remote = last('remote.origin.url') ? 'origin' : undefined;
+  const { branch } = readClaimsView(last('agenthooks.claimsref'), git);
+  return { git, remote, branch, agent: resolveClientAgent(env.AGENT_ID, last('agenthooks.agent'), last('user.name')), email: last('user.email') };
+}
+
+/** Fetches the claims branch into its remote-tracking ref (no-op without a remote). @throws GitError */
+export function fetchClaims(repo: AgentRepo): void {
+  if (!repo.remote) return;
+  runGit(['fetch', '--quiet', '--no-tags', repo.remote, `+refs/heads/${repo.branch}:${viewRef(repo)}`], { ...repo.git, okExitCodes: [0] });
+}
+
+/** The oid of the local view of the claims ref, or undefined when there is none yet. */
+export function readViewOid(repo: AgentRepo): string | undefined {
+  return gitText(['rev-parse', '-q', '--verify', `${viewRef(repo)}^{commit}`], { ...repo.git, okExitCodes: [0, 1] }) || undefined;
+}
+
+/** The claims ref's state at `oid` (the defaults and no claims when undefined). `now` in epoch ms. */
+export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[] } {
+  const refName = `refs/heads/${repo.branch}`;
+  const policyText = oid ? readObjects([`${oid}:${POLICY_FILE}`], repo.git).get(`${oid}:${POLICY_FILE}`)?.content.toString('utf8') : undefined;
+  const { policy, problems } = policyFromText(policyText);
+  const entries = oid ? listTree(oid, policy.locks.dir, repo.git) : [];
+  const blobs = new Map<string, Uint8Array>();
+  for (const [id, object] of readObjects(lockBlobsToRead(entries), repo.git)) if (object) blobs.set(id, object.content);
+  return { refName, policy, entries, claims: parseClaims(entries, policy, blobs, now), paths: oid && withPaths ? listPaths(oid, repo.git) : [], problems };
+}
+
+/** How publishing a change ended: landed, lost a race (try again on a fresh state), or refused with the server's lines. */
+export type PublishResult = { kind: 'landed'; oid: string } | { kind: 'raced' } | { kind: 'refused'; lines: string[] };
+
+/**
+ * Builds a commit on `base` that writes or deletes the given files (null deletes), in a
+ * temporary index, so the working tree and the agent's index are never touched; then pushes it
+ * to the claims branch with `-o agent=<id>` or, without a remote, moves the local branch with a
+ * compare-and-swap (`git update-ref <ref> <new> <old>`).
+ * @throws GitError when git fails for another reason than a lost race or a refusal.
+ */
+export function publishChange(repo: AgentRepo, base: string | undefined, writes: ReadonlyMap<string, string | null>, message: string): PublishResult {
+  const agent = repo.agent.id!;
+  const dir = mkdtempSync(join(tmpdir(), 'agent-hooks-index-'));
+  const env: NodeJS.ProcessEnv = {
+    ...repo.git.env,
+    GIT_INDEX_FILE: join(dir, 'index'),
+    GIT_AUTHOR_NAME: agent,
+    GIT_AUTHOR_EMAIL: repo.email ?? `${agent}@agent-hooks`,
+    GIT_COMMITTER_NAME: agent,
+    GIT_COMMITTER_EMAIL: repo.email ?? `${agent}@agent-hooks`,
+  };
+  const git = { ...repo.git, env };
+  try {
+    if (base) runGit(['read-tree', base], git);
+    const info: string[] = [];
+    for (const [path, content] of writes) {
+      if (content === null) info.push(`0 ${'0'.repeat(base?.length ?? 40)}\t${path}`);
+      else info.push(`100644 ${gitText(['hash-object', '-w', '--stdin'], { ...git, input: content })}\t${path}`);
+    }
+    runGit(['update-index', '--index-info'], { ...git, input: `${info.join('\n')}\n` });
+    const tree = gitText(['write-tree'], git);
+    const commit = gitText(['commit-tree', tree, ...(base ? ['-p', base] : []), '-m', message], git);
+    const target = `refs/heads/${repo.branch}`;
+    if (!repo.remote) {
+      const moved = runGit(['update-ref', '-m', `agent-hooks: ${message}`, target, commit, base ?? ''], { ...git, okExitCodes: [0, 1, 128] });
+      return moved.exitCode === 0 ? { kind: 'landed', oid: commit } : { kind: 'raced' };
+    }
+    const push = runGit(['push', '--porcelain', '-o', `agent=${agent}`, repo.remote, `${commit}:${target}`], { ...git, okExitCodes: [0, 1, 128] });
+    if (push.exitCode === 0) {
+      runGit(['update-ref', viewRef(repo), commit], git);
+      return { kind: 'landed', oid: commit };
+    }
+    const out = `${push.stdout.toString('utf8')}\n${push.stderr.toString('utf8')}`;
+    if (/\[rejected\]|failed to update ref|cannot lock ref|stale info/.test(out)) return { kind: 'raced' };
+    const lines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING): /.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
+    return { kind: 'refused', lines: lines.length > 0 ? lines : [`ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,115 @@
+// The Claude Code adapter: a PreToolUse hook that denies edits to paths leased by other agents,
+// a SessionStart hook that tells the agent its claims and the others' leases, and the installer
+// that merges both into .claude/settings.json. Hook contract: Claude Code's hooks reference
+// (PreToolUse input: tool_name, tool_input.file_path, cwd; exit 2 blocks, stderr is the reason).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Claim } from '../core/claims.js';
+import { LeaseTable, leasesOf } from '../core/lease.js';
+import { formatTime, quote } from '../core/text.js';
+import { gitText } from '../git/git.js';
+import { openAgentRepo, readClaimsState, readViewOid } from './agent-repo.js';
+
+/** Tools whose input names a file they write (`file_path`; `notebook_path` for NotebookEdit). */
+export const EDIT_TOOLS = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit'];
+
+/** What the adapter answers: exit code, and what goes to stdout and stderr. */
+export interface HookAnswer {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const allow = (warning?: string): HookAnswer => ({ exitCode: 0, stdout: '', stderr: warning ? `agent-hooks: WARNING: ${warning}; allowing the edit\n` : '' });
+
+/**
+ * Decides one PreToolUse call. A path leased by another agent is denied (exit 2, the reason on
+ * stderr, the deny JSON on stdout); everything else is allowed silently. Input it cannot read, a
+ * path outside any repository or a git failure is allowed with a warning: a broken adapter must
+ * not block all editing, and the server's pre-receive is the backstop.
+ */
+export function preToolUse(stdin: string, env: NodeJS.ProcessEnv, now: number): HookAnswer {
+  let input: { tool_name?: unknown; tool_input?: { file_path?: unknown; notebook_path?: unknown }; cwd?: unknown };
+  try {
+    input = JSON.parse(stdin);
+  } catch (error) {
+    return allow(`the PreToolUse input is not JSON (${(error as Error).message})`);
+  }
+  if (typeof input !== 'object' || input === null) return allow('the PreToolUse input is not a JSON object');
+  if (typeof input.tool_name !== 'string' || !EDIT_TOOLS.includes(input.tool_name)) return allow();
+  const file = input.tool_input?.file_path ?? input.tool_input?.notebook_path;
+  if (typeof file !== 'string' || file === '') return allow(`${input.tool_name} input has no file_path`);
+  const cwd = typeof input.cwd === 'string' ? input.cwd : process.cwd();
+  try {
+    const top = gitText(['rev-parse', '--show-toplevel'], { cwd, env, okExitCodes: [0, 128] });
+    if (top === '') return allow();
+    const path = relative(top, resolve(cwd, file)).split('\\').join('/');
+    if (path === '' || path.startsWith('../') || path === '..' || isAbsolute(path)) return allow();
+    const repo = openAgentRepo(top, env);
+    const state = readClaimsState(repo, readViewOid(repo), now);
+    const others = state.claims.filter((c) => c.lock.agent !== repo.agent.id);
+    const [hit] = new LeaseTable(leasesOf(others, now), state.policy.leases.exempt).match(path);
+    if (!hit) return allow();
+    const { claim } = hit.lease;
+    const reason = `${quote(path)} is leased by ${claim.lock.agent} (task ${claim.taskId}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}; do not edit it: work on your own claimed paths, or wait for the claim to expire or ask ${claim.lock.agent} (agent-hooks status ${claim.taskId})`;
+    const json = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } };
+    return { exitCode: 2, stdout: `${JSON.stringify(json)}\n`, stderr: `${reason}\n` };
+  } catch (error) {
+    return allow(`could not read the claims (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** The SessionStart context: the agent's own claims and leases, and the leases of the others. */
+export function sessionStart(cwd: string, env: NodeJS.ProcessEnv, now: number): string {
+  const repo = openAgentRepo(cwd, env);
+  const state = readClaimsState(repo, readViewOid(repo), now);
+  const active = state.claims.filter((c) => c.expiresAt > now);
+  const line = (c: Claim) => `- ${c.taskId} (${c.lock.agent}, until ${formatTime(c.expiresAt)})${c.lock.files.length ? `: ${c.lock.files.join(', ')}` : ''}`;
+  const mine = active.filter((c) => c.lock.agent === repo.agent.id);
+  const others = active.filter((c) => c.lock.agent !== repo.agent.id);
+  return [
+    `agent-hooks: you are ${repo.agent.id ?? 'an agent without an id (set AGENT_ID)'}; claims as of refs ${state.refName}, ${formatTime(now)}.`,
+    mine.length ? `Your claims and leases:\n${mine.map(line).join('\n')}` : 'You hold no claims. Take one with: agent-hooks claim <task> --files <globs>',
+    others.length ? `Leased by other agents (do not edit these paths; the server rejects such pushes):\n${others.map(line).join('\n')}` : 'No other agent holds a lease.',
+  ].join('\n');
+}
+
+/** A settings.json hook entry that agent-hooks wrote: its command mentions this marker. */
+const MARKER = 'agent-hooks';
+
+interface HookEntry {
+  matcher?: string;
+  hooks: { type: string; command: string; timeout?: number }[];
+}
+
+/**
+ * Merges the PreToolUse and SessionStart hooks into `<dir>/.claude/settings.json`: entries that
+ * agent-hooks wrote before are replaced, everything else is kept. Returns whether the file
+ * changed (an identical second run changes nothing).
+ * @throws Error when the existing settings file is not a JSON object.
+ */
+export function installClaudeHooks(dir: string, commands: { preToolUse: string; sessionStart: string }): { path: string; changed: boolean } {
+  const path = join(dir, '.claude', 'settings.json');
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  const settings = text === undefined ? {} : (JSON.parse(text) as unknown);
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error(`${path} is not a JSON object; fix it by hand, then run again`);
+  const record = settings as { hooks?: Record<string, HookEntry[]> };
+  const hooks = (record.hooks ??= {});
+  const ours = (entry: HookEntry) => entry.hooks?.some((h) => h.command.includes(MARKER));
+  const put = (event: string, entry: HookEntry) => {
+    hooks[event] = [...(hooks[event] ?? []).filter((e) => !ours(e)), entry];
+  };
+  put('PreToolUse', { matcher: EDIT_TOOLS.join('|'), hooks: [{ type: 'command', command: commands.preToolUse, timeout: 10 }] });
+  put('SessionStart', { hooks: [{ type: 'command', command: commands.sessionStart, timeout: 30 }] });
+  const next = `${JSON.stringify(settings, null, 2)}\n`;
+  if (next === text) return { path, changed: false };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.agent-hooks-tmp`, next);
+  renameSync(`${path}.agent-hooks-tmp`, path);
+  return { path, changed: true };
+}
