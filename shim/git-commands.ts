@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENT_ID } from '../core/lock-file.js';
 import { checkPush } from '../core/push.js';
-import { errorsOf, formatSummary, formatVerdict } from '../core/verdict.js';
+import { errorsOf, formatVerdict } from '../core/verdict.js';
 import { gitText, runGit } from '../git/git.js';
 import { readPushInput } from '../hooks/read-push.js';
 import { install, type InstallOptions } from '../installer/install.js';
@@ -102,8 +102,7 @@ export function check(repo: AgentRepo, range: string, ref: string | undefined): 
   const updates = [{ oldOid, newOid, refName }];
   const verdicts = checkPush(readPushInput(updates, env, Date.now(), { claimsRef, claimsTip: refName === claimsRef ? oldOid : readViewOid(repo) }));
   const lines = verdicts.map(formatVerdict);
-  const summary = formatSummary(verdicts, 1);
-  if (summary) lines.push(summary.replace('push rejected', 'check failed'));
-  else lines.push(`ok: ${range} passes the claims and lease rules for ${refName}`);
-  return { exitCode: errorsOf(verdicts).length > 0 ? EXIT.failed : EXIT.ok, lines };
+  const errors = errorsOf(verdicts).length;
+  lines.push(errors > 0 ? `agent-hooks check: ${range} fails the rules for ${refName} with ${errors} error${errors === 1 ? '' : 's'}` : `ok: ${range} passes the claims and lease rules for ${refName}`);
+  return { exitCode: errors > 0 ? EXIT.failed : EXIT.ok, lines };
 }

@@ -167,3 +167,15 @@ export function writeScript(path: string, text: string): void {
   writeFileSync(path, text);
   chmodSync(path, 0o755);
 }
+
+/** Runs the built CLI without blocking, for commands that must race. */
+export function cliAsync(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Run> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: fixtureEnv(options.env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => done({ exitCode: code ?? -1, stdout, stderr }));
+  });
+}
