@@ -22,6 +22,8 @@ export interface AgentRepo {
   branch: string;
   agent: { id?: string; source: ClientAgentSource };
   email?: string;
+  /** The oid of the local view of the claims branch when the repository was opened. */
+  openedAt?: string;
 }
 
 /** The ref whose tip is the freshest local view of the claims branch. */
@@ -33,8 +35,8 @@ export function openAgentRepo(cwd: string, env: NodeJS.ProcessEnv): AgentRepo {
   const config = readConfig('^(agenthooks\\.|user\\.(name|email)$|remote\\.origin\\.url$)', git);
   const last = (key: string) => config.get(key)?.at(-1);
   const remote = last('remote.origin.url') ? 'origin' : undefined;
-  const { branch } = readClaimsView(last('agenthooks.claimsref'), git);
-  return { git, remote, branch, agent: resolveClientAgent(env.AGENT_ID, last('agenthooks.agent'), last('user.name')), email: last('user.email') };
+  const { branch, oid } = readClaimsView(last('agenthooks.claimsref'), git);
+  return { git, remote, branch, agent: resolveClientAgent(env.AGENT_ID, last('agenthooks.agent'), last('user.name')), email: last('user.email'), openedAt: oid };
 }
 
 /** Fetches the claims branch into its remote-tracking ref (no-op without a remote). @throws GitError */

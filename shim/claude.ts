@@ -8,7 +8,9 @@ import type { Claim } from '../core/claims.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
 import { formatTime, quote } from '../core/text.js';
 import { gitText } from '../git/git.js';
-import { openAgentRepo, readClaimsState, readViewOid } from './agent-repo.js';
+import { openAgentRepo, readClaimsState, readViewOid, type AgentRepo } from './agent-repo.js';
+import type { Policy } from '../core/policy.js';
+import { VERSION } from '../core/version.js';
 
 /** Tools whose input names a file they write (`file_path`; `notebook_path` for NotebookEdit). */
 export const EDIT_TOOLS = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit'];
@@ -41,12 +43,12 @@ export function preToolUse(stdin: string, env: NodeJS.ProcessEnv, now: number): 
   if (typeof file !== 'string' || file === '') return allow(`${input.tool_name} input has no file_path`);
   const cwd = typeof input.cwd === 'string' ? input.cwd : process.cwd();
   try {
-    const top = gitText(['rev-parse', '--show-toplevel'], { cwd, env, okExitCodes: [0, 128] });
-    if (top === '') return allow();
+    const [top, commonDir] = gitText(['rev-parse', '--show-toplevel', '--path-format=absolute', '--git-common-dir'], { cwd, env, okExitCodes: [0, 128] }).split('\n');
+    if (!top || !commonDir) return allow();
     const path = relative(top, resolve(cwd, file)).split('\\').join('/');
     if (path === '' || path.startsWith('../') || path === '..' || isAbsolute(path)) return allow();
     const repo = openAgentRepo(top, env);
-    const state = readClaimsState(repo, readViewOid(repo), now);
+    const state = readCachedClaims(commonDir, repo, now);
     const others = state.claims.filter((c) => c.lock.agent !== repo.agent.id);
     const [hit] = new LeaseTable(leasesOf(others, now), state.policy.leases.exempt).match(path);
     if (!hit) return allow();
@@ -57,6 +59,40 @@ export function preToolUse(stdin: string, env: NodeJS.ProcessEnv, now: number): 
   } catch (error) {
     return allow(`could not read the claims (${(error as Error).message.split('\n')[0]})`);
   }
+}
+
+/** The claims at one oid of the claims ref, as cached for the adapter (expiry times are absolute). */
+interface ClaimsCache {
+  version: string;
+  oid: string | null;
+  policy: Policy;
+  claims: Claim[];
+}
+
+/**
+ * The claims at the repository's view of the claims ref, from `<git-common-dir>/agent-hooks/
+ * claims-cache.json` when it was written for the same oid (the adapter runs before every edit;
+ * the cache saves three git calls), else read from git and cached. A cache that cannot be read
+ * or written is ignored.
+ */
+export function readCachedClaims(commonDir: string, repo: AgentRepo, now: number): { policy: Policy; claims: Claim[] } {
+  const path = join(commonDir, 'agent-hooks', 'claims-cache.json');
+  const oid = repo.openedAt ?? null;
+  try {
+    const cache = JSON.parse(readFileSync(path, 'utf8')) as ClaimsCache;
+    if (cache.version === VERSION && cache.oid === oid) return cache;
+  } catch {
+    // no cache yet, or a broken one: read from git
+  }
+  const { policy, claims } = readClaimsState(repo, repo.openedAt, now);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.${process.pid}`, JSON.stringify({ version: VERSION, oid, policy, claims } satisfies ClaimsCache));
+    renameSync(`${path}.${process.pid}`, path);
+  } catch {
+    // read-only repository: no cache
+  }
+  return { policy, claims };
 }
 
 /** The SessionStart context: the agent's own claims and leases, and the leases of the others. */

@@ -30,6 +30,11 @@ describe('claude pre-tool-use', () => {
       expect(JSON.parse(r.stdout)).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } });
       expect(r.stderr.trim()).toEqual(reason);
     }
+    // The adapter caches the claims by the oid of the claims ref: a release seen by a fetch counts.
+    const { a } = { a: join(b, '..', 'agent-1') };
+    expect(cli(['release', 'parser'], { cwd: a }).exitCode).toBe(0);
+    expect(cli(['status'], { cwd: b }).exitCode).toBe(0);
+    expect(run(event('Edit', 'src/parser/a.ts', b))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
   });
 
   it('allows silently: other paths, the holder, other tools, paths outside the repository', () => {
