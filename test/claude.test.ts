@@ -22,7 +22,7 @@ function leasedClone() {
 
 describe('claude pre-tool-use', () => {
   it('denies an edit of a path leased by another agent: exit 2, the reason on stderr, the deny JSON on stdout', () => {
-    const { b } = leasedClone();
+    const { a, b } = leasedClone();
     for (const [tool, path] of [['Write', join(b, 'src/parser/new.ts')], ['Edit', 'src/parser/a.ts'], ['MultiEdit', './src/parser/../parser/b.ts']] as const) {
       const r = run(event(tool, path, b));
       expect(r.exitCode, tool).toBe(2);
@@ -31,7 +31,6 @@ describe('claude pre-tool-use', () => {
       expect(r.stderr.trim()).toEqual(reason);
     }
     // The adapter caches the claims by the oid of the claims ref: a release seen by a fetch counts.
-    const { a } = { a: join(b, '..', 'agent-1') };
     expect(cli(['release', 'parser'], { cwd: a }).exitCode).toBe(0);
     expect(cli(['status'], { cwd: b }).exitCode).toBe(0);
     expect(run(event('Edit', 'src/parser/a.ts', b))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
