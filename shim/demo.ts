@@ -47,8 +47,8 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     git(agent, 'commit', '-q', '-m', message);
     return git(agent, 'push', '-o', `agent=${agent}`, 'origin', 'HEAD:main');
   };
-  const lock = (agent: string, description: string, started = Date.now(), ttl?: number) =>
-    `agent: ${agent}\nstarted: ${formatTime(started)}\ndescription: ${description}\nfiles: src/parser/**\n${ttl ? `ttl: ${ttl}\n` : ''}`;
+  const lock = (agent: string, description: string, files: string, started = Date.now(), ttl?: number) =>
+    `agent: ${agent}\nstarted: ${formatTime(started)}\ndescription: ${description}\nfiles: ${files}\n${ttl ? `ttl: ${ttl}\n` : ''}`;
 
   try {
     out(`agent-hooks demo in ${root}`);
@@ -70,7 +70,7 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
 
     say('agent-1 and agent-2 race to claim task "parser" at the same moment');
     for (const agent of ['agent-1', 'agent-2']) {
-      write(agent, 'current_tasks/parser.txt', lock(agent, `${agent} fixes the parser`));
+      write(agent, 'current_tasks/parser.txt', lock(agent, `${agent} fixes the parser`, 'src/parser/**'));
       git(agent, 'add', '-A');
       git(agent, 'commit', '-q', '-m', 'claim parser');
     }
@@ -86,7 +86,7 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     say(`${loser} lost the race; it rebuilds its claim on the latest main and tries again`);
     git(loser, 'fetch', '--quiet', 'origin');
     git(loser, 'reset', '--quiet', '--hard', 'origin/main');
-    write(loser, 'current_tasks/parser.txt', lock(loser, `${loser} fixes the parser`));
+    write(loser, 'current_tasks/parser.txt', lock(loser, `${loser} fixes the parser`, 'src/parser/**'));
     let result = commitAndPush(loser, 'claim parser');
     show(loser, `git push -o agent=${loser} origin HEAD:main`, result);
     expect(result, false);
@@ -100,6 +100,15 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     expect(result, false);
     git('agent-3', 'reset', '--quiet', '--hard', 'origin/main');
 
+    say(`agent-3 edits src/parser/main.ts on its own branch: ${winner} has leased src/parser/**`);
+    write('agent-3', 'src/parser/main.ts', 'export const parse = () => 42;\n');
+    git('agent-3', 'add', '-A');
+    git('agent-3', 'commit', '-q', '-m', 'quick fix in the parser');
+    result = git('agent-3', 'push', '-o', 'agent=agent-3', 'origin', 'HEAD:refs/heads/agent-3/quick-fix');
+    show('agent-3', 'git push -o agent=agent-3 origin HEAD:refs/heads/agent-3/quick-fix', result);
+    expect(result, false);
+    git('agent-3', 'reset', '--quiet', '--hard', 'origin/main');
+
     say(`${loser} writes a malformed lock file for task "lexer"`);
     write(loser, 'current_tasks/lexer.txt', `agent: ${loser}\nstarted: yesterday\nfile: src/lexer/**\n`);
     result = commitAndPush(loser, 'claim lexer');
@@ -108,14 +117,14 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     git(loser, 'reset', '--quiet', '--hard', 'origin/main');
 
     say('agent-3 crashed three hours ago holding task "docs" (ttl 1 hour); its claim has expired');
-    write('agent-3', 'current_tasks/docs.txt', lock('agent-3', 'agent-3 writes the docs', Date.now() - 3 * 3600_000, 3600));
+    write('agent-3', 'current_tasks/docs.txt', lock('agent-3', 'agent-3 writes the docs', 'docs/**', Date.now() - 3 * 3600_000, 3600));
     result = commitAndPush('agent-3', 'claim docs');
     show('agent-3', 'git push -o agent=agent-3 origin HEAD:main', result);
     expect(result, true);
 
     say(`${loser} takes over the expired claim of "docs"`);
     git(loser, 'pull', '--quiet', 'origin', 'main');
-    write(loser, 'current_tasks/docs.txt', lock(loser, `${loser} finishes the docs`));
+    write(loser, 'current_tasks/docs.txt', lock(loser, `${loser} finishes the docs`, 'docs/**'));
     result = commitAndPush(loser, 'take over docs');
     show(loser, `git push -o agent=${loser} origin HEAD:main`, result);
     expect(result, true);
