@@ -15,6 +15,8 @@ export interface TestPolicy {
   setup?: string[];
   setupInputs?: string[];
   refs?: string[];
+  /** A JUnit XML report the command writes, relative to the checkout: names failing tests and shows which files ran. */
+  junit?: string;
 }
 
 /** The whole policy with defaults filled in. `locks.ttl` and `locks.skew` are seconds. */
@@ -75,6 +77,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     setup: argv,
     setupInputs: stringArray,
     refs: stringArray,
+    junit: (v) => (typeof v === 'string' ? relativePathProblem(v) : 'must be a relative path'),
   },
   notify: { rejections: boolean },
 };

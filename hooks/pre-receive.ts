@@ -3,34 +3,83 @@
 import { resolve } from 'node:path';
 import { pushOption } from '../core/identity.js';
 import { checkPush } from '../core/push.js';
-import { parseRefUpdates } from '../core/ref-update.js';
+import { isDelete, isZeroOid, parseRefUpdates } from '../core/ref-update.js';
 import { errorsOf, formatSummary, formatVerdict } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
 import { appendOverrideLog } from './override-log.js';
-import { readPushInput } from './read-push.js';
+import { isTestedRef } from '../core/sampling.js';
+import { readChangedPaths } from '../git/git.js';
+import { hookGitOptions, readPushInput, readRef } from './read-push.js';
 import { runHook } from './run-hook.js';
+
+/**
+ * Rule 7: the sampled tests of every pushed ref that `test.refs` names (default the claims ref),
+ * except deletions and pushes that only change lock files. The test stage is its own bundle,
+ * loaded only here.
+ */
+async function runTests(input: ReturnType<typeof readPushInput>): Promise<{ lines: string[]; passed: boolean }> {
+  const test = input.policy.test;
+  if (!test) return { lines: [], passed: true };
+  const git = hookGitOptions(process.env);
+  const claimsTip = input.updates.find((u) => u.refName === input.claimsRef)?.oldOid ?? readRef(input.claimsRef, git);
+  const lines: string[] = [];
+  let passed = true;
+  for (const u of input.updates) {
+    if (isDelete(u) || !isTestedRef(u.refName, test, input.claimsRef)) continue;
+    const excludes = [...new Set([u.oldOid, claimsTip].filter((oid): oid is string => oid !== undefined && !isZeroOid(oid)))];
+    const changed = input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, excludes, git);
+    const paths = [...changed.keys()];
+    if (paths.length > 0 && paths.every((p) => p.startsWith(`${input.policy.locks.dir}/`))) continue;
+    const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('./run-tests.js');
+    const result = await runPushTests({
+      gitDir: git.env!.GIT_DIR!,
+      git,
+      refName: u.refName,
+      newOid: u.newOid,
+      policy: test,
+      seed: input.pusher.id ?? 'unknown',
+      changed: paths,
+      concurrency: input.testConcurrency,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    lines.push(...result.lines);
+    passed &&= result.passed;
+  }
+  return { lines, passed };
+}
 
 /** Refs that `agent-hooks doctor` pushes to: judged as usual, then always refused. */
 export const DOCTOR_REF_PREFIX = 'refs/agent-hooks/doctor/';
 
-runHook('pre-receive', import.meta.url, (stdin) => {
+void runHook('pre-receive', import.meta.url, async (stdin) => {
   const updates = parseRefUpdates(stdin.toString('utf8'));
   if (updates.length === 0) return { lines: [], exitCode: 0 };
   const now = Date.now();
   const input = readPushInput(updates, process.env, now);
   const verdicts = checkPush(input);
   const lines = verdicts.map(formatVerdict);
-  const summary = formatSummary(verdicts, updates.length);
-  if (summary) lines.push(summary);
   let exitCode = errorsOf(verdicts).length > 0 ? 1 : 0;
-  if (exitCode === 0 && verdicts.some((v) => v.rule === 'override')) {
+  // Tests run only for a push that passed every other rule: rule 7 comes last.
+  const tested = exitCode === 0 ? await runTests(input) : { lines: [], passed: true };
+  lines.push(...tested.lines);
+  const overridden = verdicts.some((v) => v.rule === 'override');
+  if (!tested.passed && overridden) {
+    lines.push(`WARNING: push: the sampled tests did not pass (overridden by admin ${input.pusher.id})`);
+  } else if (!tested.passed) {
+    exitCode = 1;
+    lines.push(`agent-hooks: push rejected: the sampled tests did not pass; none of its ${updates.length} ref update${updates.length === 1 ? '' : 's'} was applied`);
+  } else {
+    const summary = formatSummary(verdicts, updates.length);
+    if (summary) lines.push(summary);
+  }
+  if (exitCode === 0 && overridden) {
     appendOverrideLog(resolve(process.env.GIT_DIR ?? '.'), {
       time: formatTime(now),
       admin: input.pusher.id!,
       reason: pushOption(input.pushOptions, 'override') ?? '',
       refs: updates.map((u) => u.refName),
-      overridden: verdicts.filter((v) => v.overridden).map(formatVerdict),
+      overridden: [...verdicts.filter((v) => v.overridden).map(formatVerdict), ...(tested.passed ? [] : ['the sampled tests did not pass'])],
     });
   }
   if (updates.every((u) => u.refName.startsWith(DOCTOR_REF_PREFIX))) {

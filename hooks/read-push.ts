@@ -23,6 +23,8 @@ export interface ServerConfig {
   claimsRef: string;
   admins: string[];
   requireAuthenticated: boolean;
+  /** `agenthooks.testConcurrency`: test runs at once (default 2). */
+  testConcurrency: number;
 }
 
 /** The environment for git calls from a hook: `GIT_DIR` made absolute (git gives `.`). */
@@ -49,6 +51,7 @@ export function readServerConfig(git: GitOptions): ServerConfig {
     claimsRef,
     admins: config.get('agenthooks.admin') ?? [],
     requireAuthenticated: isTrue(config.get('agenthooks.requireauthenticated')?.at(-1)),
+    testConcurrency: Math.max(1, Number.parseInt(config.get('agenthooks.testconcurrency')?.at(-1) ?? '2', 10) || 2),
   };
 }
 
@@ -80,7 +83,7 @@ export interface PushInputOverrides {
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = readPushOptions(env);
@@ -122,7 +125,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
     changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, [...new Set(excludes)], git) });
   }
 
-  const input: PushInput = { claimsRef: config.claimsRef, admins: config.admins, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  const input: PushInput & { testConcurrency: number } = { claimsRef: config.claimsRef, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [];
     input.claimsUpdate = {

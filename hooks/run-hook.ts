@@ -3,16 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { runChainedHook } from './chain.js';
 
-/** A hook's own work: stdin in, output lines and an exit code out. */
-export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number };
+/** A hook's own work: stdin in, output lines and an exit code out (or a promise of them). */
+export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number } | Promise<{ lines: string[]; exitCode: number }>;
 
 /**
  * Runs a hook: the chained hook first (its failure is the hook's failure), then `body`.
  * Lines go to stderr, which git relays to the pusher as `remote: ...`. An exception becomes
  * `ERROR: internal: <message>; fix: ...` (the error's own `fix` when it has one) and exit 1; `AGENT_HOOKS_DEBUG=1` adds the stack.
- * Never returns: it sets the exit code and exits.
+ * Never resolves: it exits the process with the exit code.
  */
-export function runHook(hook: string, moduleUrl: string, body: HookBody): never {
+export async function runHook(hook: string, moduleUrl: string, body: HookBody): Promise<never> {
   let lines: string[];
   let exitCode: number;
   try {
@@ -22,7 +22,7 @@ export function runHook(hook: string, moduleUrl: string, body: HookBody): never 
       lines = [`ERROR: ${hook}: the chained hook (installed before agent-hooks) failed with exit code ${chained}; fix: see its output above`];
       exitCode = chained;
     } else {
-      ({ lines, exitCode } = body(stdin));
+      ({ lines, exitCode } = await body(stdin));
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { gitText, runGit } from '../git/git.js';
-import { CLIENT_HOOKS, installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { CLIENT_HOOKS, installLayout, SERVER_HOOKS, SERVER_MODULES } from '../hooks/layout.js';
 import { readIfExists, writeFileAtomic } from './files.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { cleanGitEnv, readRepo, RepoError, type Repo } from './repo.js';
@@ -81,7 +81,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     });
   };
 
-  for (const hook of hooks) {
+  for (const hook of repo.bare ? [...SERVER_HOOKS, ...SERVER_MODULES] : hooks) {
     const bundle = readIfExists(join(options.bundleDir, `${hook}.mjs`));
     if (!bundle) throw new Error(`the built hook ${join(options.bundleDir, `${hook}.mjs`)} is missing; run npm run build`);
     write(layout.bundle(hook), bundle, 0o644, `${hook} code`);

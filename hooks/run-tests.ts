@@ -1,0 +1,265 @@
+// The test stage of pre-receive (DESIGN.md "Fast test sampling"): select, materialize the pushed
+// tree in a pooled checkout, set up dependencies when they changed, run the command in a clean
+// environment with a hard timeout, and report. Built as its own bundle and loaded only when a
+// push is tested, so pushes that run no tests never load it.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import type { TestPolicy } from '../core/policy.js';
+import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
+import { formatTime } from '../core/text.js';
+import { gitText, runGit, type GitOptions } from '../git/git.js';
+
+/** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
+export interface PushTestInput {
+  gitDir: string;
+  git: GitOptions;
+  refName: string;
+  newOid: string;
+  policy: TestPolicy;
+  seed: string;
+  changed: readonly string[];
+  /** `agenthooks.testConcurrency`: how many test runs at once (pool slots). */
+  concurrency: number;
+  progress: (line: string) => void;
+}
+
+/** A log file is cut at this size (bytes); the run goes on, the tail is still kept. */
+export const MAX_LOG_BYTES = 8 * 1024 * 1024;
+/** Logs kept per repository; older ones are removed. */
+export const KEEP_LOGS = 50;
+/** How often a running test prints a progress line, in ms. */
+export const PROGRESS_MS = 5000;
+
+const KEEP_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TERM|SHELL|NODE_EXTRA_CA_CERTS|LC_[A-Z_]+)$/;
+
+/**
+ * The environment of the test process: only what a build needs (PATH, HOME, locale, TMPDIR...)
+ * plus `CI=1`. Nothing of git's (`GIT_DIR`, `GIT_QUARANTINE_PATH`, push options), nothing of
+ * agent-hooks', no secret such as the Slack webhook.
+ */
+export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(env).filter(([k]) => KEEP_ENV.test(k))), CI: '1' };
+}
+
+/** How a child process ended, with the last lines of its output (stdout and stderr). */
+export interface ProcessResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  seconds: number;
+  tail: string[];
+  spawnError?: string;
+}
+
+/**
+ * Runs an argv (no shell) in its own process group, output appended to `logPath` (cut at
+ * {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
+ * process exits, the rest of its group is killed too, so forked children cannot outlive it.
+ */
+export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const log = openSync(logPath, 'a');
+    writeSync(log, `$ ${argv.join(' ')}   (in ${cwd}, ${formatTime(started)})\n`);
+    let written = 0;
+    let tail: string[] = [];
+    let partial = '';
+    let timedOut = false;
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      if (written < MAX_LOG_BYTES) {
+        const room = MAX_LOG_BYTES - written;
+        writeSync(log, chunk.subarray(0, room));
+        written += Math.min(room, chunk.length);
+        if (written >= MAX_LOG_BYTES) writeSync(log, `\n[agent-hooks: log cut at ${MAX_LOG_BYTES} bytes]\n`);
+      }
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = (lines.pop() ?? '').slice(-4096);
+      tail = [...tail, ...lines].slice(-200);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutS * 1000);
+    const ticker = onTick ? setInterval(() => onTick(Math.round((Date.now() - started) / 1000)), PROGRESS_MS) : undefined;
+    const finish = (exitCode: number | null, spawnError?: string) => {
+      clearTimeout(timer);
+      if (ticker) clearInterval(ticker);
+      const seconds = Math.round((Date.now() - started) / 1000);
+      writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `exit code ${exitCode}`}, ${seconds} s]\n`);
+      closeSync(log);
+      resolve({ exitCode, timedOut, seconds: timedOut ? timeoutS : seconds, tail: partial ? [...tail, partial] : tail, spawnError });
+    };
+    child.on('error', (error) => finish(null, error.message));
+    child.on('exit', () => killGroup());
+    child.on('close', (code) => finish(code));
+  });
+}
+
+interface Slot {
+  dir: string;
+  release: () => void;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes one of `concurrency` checkout slots under `<git-dir>/agent-hooks/test/`: a slot is taken
+ * by creating its `lock` directory (atomic); a lock whose process is gone is taken over. Waits
+ * (with progress) for a free slot up to `waitS` seconds. No repository-wide lock is ever held.
+ * @throws Error when no slot frees up in time.
+ */
+export async function acquireSlot(gitDir: string, concurrency: number, waitS: number, progress: (line: string) => void): Promise<Slot> {
+  const base = join(gitDir, 'agent-hooks', 'test');
+  const deadline = Date.now() + waitS * 1000;
+  let told = 0;
+  for (;;) {
+    for (let i = 0; i < concurrency; i++) {
+      const dir = join(base, `slot-${i}`);
+      const lock = join(dir, 'lock');
+      mkdirSync(dir, { recursive: true });
+      try {
+        mkdirSync(lock);
+      } catch {
+        // Taken. Take it over when its process is gone (or never wrote its pid within 5 s).
+        let pid = 0;
+        let age = 0;
+        try {
+          age = Date.now() - statSync(lock).mtimeMs;
+          pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+        } catch {
+          // released meanwhile, or no pid yet
+        }
+        if ((pid && !alive(pid)) || (!pid && age > 5000)) rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return { dir, release: () => rmSync(lock, { recursive: true, force: true }) };
+    }
+    if (Date.now() > deadline) throw new Error(`no free test slot after ${waitS} s (agenthooks.testConcurrency is ${concurrency})`);
+    if (Date.now() - told > PROGRESS_MS) {
+      progress(`agent-hooks: waiting for a free test slot (${concurrency} in use)`);
+      told = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Reads a JUnit XML report: failing tests, failed files, and the files that ran (those that are tree paths). */
+export function readJUnit(xml: string, treePaths: ReadonlySet<string>): { failures: string[]; failedFiles: string[]; ran: Set<string> } {
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'failure', 'error'].includes(name) });
+  const doc = parser.parse(xml) as Record<string, unknown>;
+  const failures: string[] = [];
+  const failedFiles = new Set<string>();
+  const ran = new Set<string>();
+  const visit = (node: Record<string, unknown>, file?: string) => {
+    const here = (node.file as string | undefined) ?? file;
+    for (const suite of (node.testsuite as Record<string, unknown>[] | undefined) ?? []) visit(suite, here);
+    for (const tc of (node.testcase as Record<string, unknown>[] | undefined) ?? []) {
+      const name = String(tc.name ?? '');
+      const candidate = [tc.file, tc.classname, here].map((v) => (typeof v === 'string' ? v.replace(/^\.\//, '') : undefined)).find((v) => v && treePaths.has(v));
+      if (candidate) ran.add(candidate);
+      const problem = [...((tc.failure as unknown[]) ?? []), ...((tc.error as unknown[]) ?? [])][0] as Record<string, unknown> | string | undefined;
+      if (problem !== undefined) {
+        const message = typeof problem === 'string' ? problem : String(problem.message ?? problem['#text'] ?? '');
+        failures.push(`${candidate ? `${candidate}: ` : ''}${name}${message ? `: ${message.trim().split('\n')[0]}` : ''}`);
+        if (candidate) failedFiles.add(candidate);
+      }
+    }
+  };
+  visit((doc.testsuites as Record<string, unknown> | undefined) ?? doc);
+  return { failures, failedFiles: [...failedFiles], ran };
+}
+
+function pruneLogs(dir: string): void {
+  const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  for (const old of logs.slice(0, Math.max(0, logs.length - KEEP_LOGS))) unlinkSync(join(dir, old));
+}
+
+/**
+ * Runs the sampled tests of one pushed ref and returns the report lines and whether they passed.
+ * A tree that already passed the same selection is not run again.
+ */
+export async function runPushTests(input: PushTestInput): Promise<{ lines: string[]; passed: boolean; selection?: TestSelection }> {
+  const { policy, git } = input;
+  const tree = gitText(['rev-parse', `${input.newOid}^{tree}`], git);
+  const entries = runGit(['ls-tree', '-r', '-z', '--full-tree', tree], git).stdout.toString('utf8').split('\0').filter(Boolean).map((record) => {
+    const tab = record.indexOf('\t');
+    return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
+  });
+  const paths = entries.map((e) => e.path);
+  const selection = selectTests(paths, policy, input.seed, input.changed);
+  if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
+  const base = join(input.gitDir, 'agent-hooks', 'test');
+  const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
+  if (existsSync(passedMarker)) {
+    return { lines: [`Tests: tree ${tree.slice(0, 10)} already passed these ${selection.files.length} files (seed ${input.seed}); not run again`], passed: true, selection };
+  }
+  const logDir = join(base, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  pruneLogs(logDir);
+  const logPath = join(logDir, `${formatTime(Date.now()).replace(/[-:]/g, '')}-${input.newOid.slice(0, 10)}-${input.seed}.log`);
+  const reproduce = `git fetch && git checkout ${input.newOid.slice(0, 10)} && agent-hooks test --fast --agent ${input.seed}`;
+  const env = testEnvironment(process.env);
+  const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
+  try {
+    const work = join(slot.dir, 'work');
+    mkdirSync(work, { recursive: true });
+    // The pushed tree, outside the bare repo's index and HEAD: the slot's own index, read-tree -u.
+    runGit(['--work-tree', work, 'read-tree', '--reset', '-u', tree], { ...git, env: { ...git.env, GIT_INDEX_FILE: join(slot.dir, 'index') } });
+    if (policy.setup) {
+      const key = setupKey(entries, policy);
+      const keyFile = join(slot.dir, 'setup-key');
+      if (!existsSync(keyFile) || readFileSync(keyFile, 'utf8') !== key) {
+        input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
+        const setup = await runInGroup(policy.setup, work, env, policy.timeout, logPath);
+        if (setup.exitCode !== 0) {
+          return { lines: [`ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
+        }
+        writeFileSync(keyFile, key);
+      }
+    }
+    const report = policy.junit ? join(work, policy.junit) : undefined;
+    if (report) rmSync(report, { force: true });
+    const argv = testArgv(policy.command, selection.files);
+    input.progress(`agent-hooks: running ${selection.files.length} of ${selection.total} test files (seed ${input.seed})`);
+    const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`));
+    const run: TestRun = { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
+    if (result.spawnError) run.failures.push(`cannot run test.command ${argv[0]}: ${result.spawnError}`);
+    if (report && existsSync(report) && !result.timedOut) {
+      const junit = readJUnit(readFileSync(report, 'utf8'), new Set(paths));
+      run.failures.push(...junit.failures);
+      if (junit.ran.size > 0) {
+        run.failedFiles = junit.failedFiles;
+        run.missing = selection.files.filter((f) => !junit.ran.has(f));
+        run.unexpected = [...junit.ran].filter((f) => !selection.files.includes(f));
+      }
+    }
+    if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.tail, selection.files));
+    const { lines, passed } = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    if (passed) {
+      mkdirSync(join(base, 'passed'), { recursive: true });
+      writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
+    }
+    return { lines, passed, selection };
+  } finally {
+    slot.release();
+  }
+}
