@@ -16,6 +16,7 @@ import { claim, EXIT, gc, release, renew, status, type CommandResult } from './c
 import { preToolUse, sessionStart } from './claude.js';
 import { claudeInstall } from './claude-install.js';
 import { check, push as pushCommand, worktreeAdd } from './git-commands.js';
+import { testFast } from './test-command.js';
 import { runPreCommitCheck } from '../hooks/pre-commit-check.js';
 
 const distDir = dirname(fileURLToPath(import.meta.url));
@@ -125,6 +126,16 @@ async function main(): Promise<void> {
       'git push with -o agent=<id>; on a non-fast-forward fetch, rebase and retry; never forces',
       (y) => y.positional('args', { type: 'string', array: true, default: [] as string[], describe: 'arguments for git push (after --)' }).parserConfiguration({ 'unknown-options-as-args': true }),
       (argv) => render(pushCommand(agentRepo(true), argv.args)),
+    )
+    .command(
+      'test',
+      'run the sample of tests pre-receive would run for you, on this working tree',
+      (y) =>
+        y
+          .option('fast', { type: 'boolean', default: true, describe: 'the sample (the default; --all runs everything)' })
+          .option('agent', { type: 'string', describe: 'seed the sample as this agent (default: your agent id)' })
+          .option('all', { type: 'boolean', default: false, describe: 'run every test file' }),
+      (argv) => render(testFast(agentRepo(false), argv.agent, argv.all)),
     )
     .command(
       'gc',
