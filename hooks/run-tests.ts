@@ -253,6 +253,8 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       }
     }
     if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.tail, selection.files));
+    // Paths inside the slot mean nothing to the pusher: show them relative to the repository.
+    run.failures = run.failures.map((f) => f.split(`file://${work}/`).join('').split(`${work}/`).join(''));
     const { lines, passed } = formatTestReport(input.refName, selection, run, reproduce, logPath);
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
