@@ -145,9 +145,13 @@ async function main(): Promise<void> {
     )
     .command(
       'check <range>',
-      'the pre-receive policy (schema, claims, leases) for <base>..<head>, as a CI step for remotes without hooks',
-      (y) => y.positional('range', { type: 'string', demandOption: true }).option('ref', { type: 'string', describe: 'judge as a push to this branch (default: the claims branch)' }),
-      (argv) => render(check(agentRepo(false), argv.range, argv.ref)),
+      'the pre-receive policy (schema, claims, leases; tests with --tests) for <base>..<head>, as a CI step for remotes without hooks',
+      (y) =>
+        y
+          .positional('range', { type: 'string', demandOption: true })
+          .option('ref', { type: 'string', describe: 'judge as a push to this branch (default: the claims branch)' })
+          .option('tests', { type: 'boolean', default: false, describe: "also run the pusher's sample of tests, as pre-receive would" }),
+      async (argv) => render(await check(agentRepo(false), argv.range, argv.ref, argv.tests)),
     )
     .command('worktree', 'linked worktrees for agents', (y) =>
       y

@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { AGENT_ID } from '../core/lock-file.js';
 import { checkPush } from '../core/push.js';
 import { errorsOf, formatVerdict } from '../core/verdict.js';
-import { gitText, runGit } from '../git/git.js';
+import { gitText, readChangedPaths, runGit } from '../git/git.js';
 import { readPushInput } from '../hooks/read-push.js';
+import { runPushTests } from '../hooks/run-tests.js';
 import { install, type InstallOptions } from '../installer/install.js';
 import { fetchClaims, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
 import { EXIT, type CommandResult } from './claims-commands.js';
@@ -87,9 +88,10 @@ export function worktreeAdd(repo: AgentRepo, agent: string, base: string | undef
  * `check <base>..<head>`: the pre-receive policy (schema, claims, leases) for a range, as if
  * `head` were pushed over `base` to `ref` (default: the claims branch), for remotes that run no
  * hooks. The pusher is `AGENT_ID` when set, else the committer of `head`; claims are read at
- * `base` when `ref` is the claims branch, else at the local view of the claims branch.
+ * `base` when `ref` is the claims branch, else at the local view of the claims branch. With
+ * `tests`, the pusher's sample runs too, in test slots under the repository's git dir.
  */
-export function check(repo: AgentRepo, range: string, ref: string | undefined): CommandResult {
+export async function check(repo: AgentRepo, range: string, ref: string | undefined, tests = false): Promise<CommandResult> {
   const m = /^(.+?)\.\.(.+)$/.exec(range);
   if (!m) return { exitCode: EXIT.usage, lines: [`ERROR: ${JSON.stringify(range)} is not a range <base>..<head>`] };
   const resolve = (rev: string) => gitText(['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`], repo.git);
@@ -100,9 +102,25 @@ export function check(repo: AgentRepo, range: string, ref: string | undefined): 
   const env: NodeJS.ProcessEnv = { ...repo.git.env, GIT_DIR: gitDir };
   if (repo.agent.source === 'AGENT_ID') Object.assign(env, { GIT_PUSH_OPTION_COUNT: '1', GIT_PUSH_OPTION_0: `agent=${repo.agent.id}` });
   const updates = [{ oldOid, newOid, refName }];
-  const verdicts = checkPush(readPushInput(updates, env, Date.now(), { claimsRef, claimsTip: refName === claimsRef ? oldOid : readViewOid(repo) }));
+  const input = readPushInput(updates, env, Date.now(), { claimsRef, claimsTip: refName === claimsRef ? oldOid : readViewOid(repo) });
+  const verdicts = checkPush(input);
   const lines = verdicts.map(formatVerdict);
-  const errors = errorsOf(verdicts).length;
+  let errors = errorsOf(verdicts).length;
+  if (tests && errors === 0 && input.policy.test) {
+    const result = await runPushTests({
+      gitDir,
+      git: { ...repo.git, env },
+      refName,
+      newOid,
+      policy: input.policy.test,
+      seed: input.pusher.id ?? 'unknown',
+      changed: [...readChangedPaths(newOid, [oldOid], { ...repo.git, env }).keys()],
+      concurrency: input.testConcurrency,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    lines.push(...result.lines);
+    if (!result.passed) errors++;
+  }
   lines.push(errors > 0 ? `agent-hooks check: ${range} fails the rules for ${refName} with ${errors} error${errors === 1 ? '' : 's'}` : `ok: ${range} passes the claims and lease rules for ${refName}`);
   return { exitCode: errors > 0 ? EXIT.failed : EXIT.ok, lines };
 }

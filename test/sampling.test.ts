@@ -93,6 +93,13 @@ describe('pre-receive runs the sample', () => {
     const all = cli(['test', '--all'], { cwd: a });
     expect(all.exitCode).toBe(1);
     expect(all.stdout).toMatch(/^Tests: running 40 of 40 files \(all\)/);
+    // check --tests runs the sample of another agent, whose seed may well cover the broken file.
+    const seeds = Array.from({ length: 200 }, (_, i) => `agent-${i + 2}`);
+    const catcher = seeds.find((seed) => selectTests(TESTS, POLICY, seed, []).files.includes(unsampled[0]!));
+    expect(catcher).toBeDefined();
+    const checked = cli(['check', '--tests', 'HEAD~1..HEAD'], { cwd: a, env: { AGENT_ID: catcher! } });
+    expect(checked.exitCode, checked.stderr).toBe(1);
+    expect(checked.stdout).toMatch(new RegExp(`Tests: failed with exit code 1 \\(\\d files\\) \\(sample 10% of 40 files, seed ${catcher}\\)`));
   });
 
   it('always runs a changed test file, and runs the same selection locally as on the server', () => {
