@@ -1,5 +1,38 @@
-// post-receive: runs after the refs moved. For now it only runs the chained hook; the Slack
-// notifications (DESIGN.md "Notifications") arrive here next. Its exit code cannot undo a push.
+// post-receive: announces what landed (DESIGN.md "Notifications"). It resolves everything now
+// (refs may move again right after), spools one notification durably, starts a detached sender
+// with stdio closed and returns: the push never waits on Slack. Its exit code cannot undo a push,
+// so a failure to spool is a WARNING line, and the push stays landed.
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
+import { parseRefUpdates } from '../core/ref-update.js';
+import { identityNameOf, readConfig, readObjects } from '../git/git.js';
+import { readNotification } from './read-notification.js';
+import { hookGitOptions, readServerConfig } from './read-push.js';
 import { runHook } from './run-hook.js';
+import { redact, spoolNotification, startSender, webhookUrlFrom } from './spool.js';
 
-runHook('post-receive', import.meta.url, () => ({ lines: [], exitCode: 0 }));
+void runHook('post-receive', import.meta.url, (stdin) => {
+  const git = hookGitOptions(process.env);
+  const settings = readConfig('^agenthooks\\.', git);
+  const url = webhookUrlFrom(settings.get('agenthooks.slack.webhookurl')?.at(-1), process.env);
+  if (!url) return { lines: [], exitCode: 0 };
+  try {
+    const updates = parseRefUpdates(stdin.toString('utf8'));
+    if (updates.length === 0) return { lines: [], exitCode: 0 };
+    const config = readServerConfig(git, settings);
+    const pushOptions = readPushOptions(process.env);
+    const tip = updates.find((u) => !/^0+$/.test(u.newOid))?.newOid;
+    const needsCommitter = pushOption(pushOptions, 'agent') === undefined;
+    const tipObject = needsCommitter && tip ? readObjects([tip], git).get(tip) : undefined;
+    const pusher = resolvePusher({ env: process.env, pushOptions, committerName: tipObject ? identityNameOf(tipObject) : undefined, requireAuthenticated: false });
+    const gitDir = git.env!.GIT_DIR!;
+    const repo = gitDir.replace(/\/$/, '').split('/').pop() ?? gitDir;
+    spoolNotification(gitDir, readNotification(updates, git, config.claimsRef, pusher.id ?? 'unknown', repo, Date.now()));
+    const senderEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+    startSender(join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs'), gitDir, senderEnv);
+    return { lines: [], exitCode: 0 };
+  } catch (error) {
+    return { lines: [`WARNING: post-receive: the push landed, but its notification could not be spooled (${redact((error as Error).message.split('\n')[0] ?? '', url)}); fix: check the disk and ${git.env!.GIT_DIR}/agent-hooks/spool`], exitCode: 0 };
+  }
+});

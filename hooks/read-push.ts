@@ -37,8 +37,7 @@ export function hookGitOptions(env: NodeJS.ProcessEnv): GitOptions {
  * name means `refs/heads/<name>`), else the ref HEAD points at, else `refs/heads/main`.
  * @throws GitError, or ConfigError for an invalid claims ref name.
  */
-export function readServerConfig(git: GitOptions): ServerConfig {
-  const config = readConfig('^agenthooks\\.', git);
+export function readServerConfig(git: GitOptions, config: Map<string, string[]> = readConfig('^agenthooks\\.', git)): ServerConfig {
   const configured = config.get('agenthooks.claimsref')?.at(-1);
   const claimsRef = configured
     ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`

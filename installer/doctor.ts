@@ -6,6 +6,7 @@ import { POLICY_FILE } from '../core/policy.js';
 import { gitText, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
 import { CLIENT_HOOKS, installLayout, SERVER_HOOKS } from '../hooks/layout.js';
 import { readClaimsView } from '../hooks/read-commit.js';
+import { spoolHealth } from '../hooks/deliver.js';
 import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
 import { isExecutable, readIfExists } from './files.js';
 import { cleanGitEnv, readRepo } from './repo.js';
@@ -68,6 +69,11 @@ export function doctor(path: string, version: string): Finding[] {
   if (tip) checkPolicy(config.claimsRef, tip, gitOptions, ok, fault);
   else ok(`claims ref ${config.claimsRef} does not exist yet (the first push creates it)`);
 
+  const spool = spoolHealth(repo.gitDir, Date.now());
+  if (spool.pending > 20 || (spool.pending > 0 && spool.oldestMs > 10 * 60_000)) {
+    fault(`the notification spool holds ${spool.pending} messages, the oldest ${Math.round(spool.oldestMs / 60_000)} min old: is Slack reachable? fix: agent-hooks notify --test ${repo.path}, then agent-hooks notify --flush ${repo.path}`);
+  } else ok(`notification spool: ${spool.pending} pending`);
+  if (spool.setAside > 0) fault(`${spool.setAside} notifications were refused by Slack and set aside; fix: read the .reason files in ${repo.gitDir}/agent-hooks/spool/failed`);
   if (findings.every((f) => f.ok)) syntheticPush(repo.path, findings);
   return findings;
 }

@@ -17,6 +17,7 @@ import { preToolUse, sessionStart } from './claude.js';
 import { claudeInstall } from './claude-install.js';
 import { check, push as pushCommand, worktreeAdd } from './git-commands.js';
 import { testFast } from './test-command.js';
+import { notify } from './notify-command.js';
 import { runPreCommitCheck } from '../hooks/pre-commit-check.js';
 
 const distDir = dirname(fileURLToPath(import.meta.url));
@@ -189,6 +190,17 @@ async function main(): Promise<void> {
           (argv) => render(claudeInstall(argv.dir, distDir)),
         )
         .demandCommand(1, 'Give a claude command; see --help.'),
+    )
+    .command(
+      'notify <repo>',
+      'Slack notifications of a bare repo: --flush sends what is spooled now, --test sends a test message',
+      (y) =>
+        y
+          .positional('repo', { type: 'string', demandOption: true })
+          .option('flush', { type: 'boolean', default: false, describe: 'send the spooled messages now' })
+          .option('test', { type: 'boolean', default: false, describe: "send a test message and report Slack's answer" })
+          .check((argv) => (argv.flush !== argv.test ? true : 'give exactly one of --flush and --test')),
+      async (argv) => render(await notify(argv.repo, argv.test ? 'test' : 'flush')),
     )
     .command(
       'pre-commit',

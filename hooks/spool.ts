@@ -1,0 +1,64 @@
+// The notification spool in the bare repo: `<git-dir>/agent-hooks/spool/`. A message is written
+// durably before anything tries to send it (temp file, fsync, rename), so no message is lost
+// when the sender, Slack or the machine fails.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Notification } from '../core/notification.js';
+
+/** Where the spool lives, and where messages Slack refused for good are set aside. */
+export const spoolDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'spool');
+export const failedDir = (gitDir: string): string => join(spoolDir(gitDir), 'failed');
+
+/**
+ * The webhook URL: `git config agenthooks.slack.webhookUrl`, else `AGENT_HOOKS_SLACK_WEBHOOK_URL`.
+ * A secret: never print it; use {@link redact} on anything that might contain it.
+ */
+export function webhookUrlFrom(configured: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return configured || env.AGENT_HOOKS_SLACK_WEBHOOK_URL || undefined;
+}
+
+/** Replaces every occurrence of the URL (and of its path, which holds the token) with `<webhook>`. */
+export function redact(text: string, url: string | undefined): string {
+  if (!url) return text;
+  let out = text.split(url).join('<webhook>');
+  try {
+    const path = new URL(url).pathname;
+    if (path.length > 1) out = out.split(path).join('/<redacted>');
+  } catch {
+    // not a URL: the literal replacement above is all we can do
+  }
+  return out;
+}
+
+/** Writes one notification into the spool: temp file, fsync, rename; named so that names sort by time. */
+export function spoolNotification(gitDir: string, n: Notification): string {
+  const dir = spoolDir(gitDir);
+  mkdirSync(dir, { recursive: true });
+  const name = `${n.time.replace(/[-:]/g, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.json`;
+  const temp = join(dir, `.${name}.tmp`);
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, JSON.stringify(n));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, join(dir, name));
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+  return name;
+}
+
+/**
+ * Starts the sender detached, with stdio closed (an inherited pipe would hold the push open
+ * until the sender ends), in its own session, and does not wait for it.
+ */
+export function startSender(senderPath: string, gitDir: string, env: NodeJS.ProcessEnv): void {
+  const child = spawn(process.execPath, [senderPath, gitDir], { detached: true, stdio: 'ignore', env });
+  child.unref();
+}
