@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSlackMessage, type Notification, type SlackMessage } from '../core/notification.js';
+import { readNotification, type PushEvent } from './read-notification.js';
 import { failedDir, redact, spoolDir } from './spool.js';
 
 /** Tuning, in ms; the defaults follow Slack's limits. Tests shorten them through the environment. */
@@ -113,7 +114,9 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
         const path = join(dir, file);
         let message: SlackMessage;
         try {
-          message = buildSlackMessage(JSON.parse(readFileSync(path, 'utf8')) as Notification, options.commitUrl);
+          const spooled = JSON.parse(readFileSync(path, 'utf8')) as PushEvent | Notification;
+          const notification = 'updates' in spooled ? readNotification(spooled, { env: { ...process.env, GIT_DIR: gitDir } }, Date.now()) : spooled;
+          message = buildSlackMessage(notification, options.commitUrl);
         } catch (error) {
           setAside(gitDir, file, `unreadable spool file: ${(error as Error).message}`);
           report.setAside++;

@@ -1,16 +1,17 @@
-// post-receive: announces what landed (DESIGN.md "Notifications"). It resolves everything now
-// (refs may move again right after), spools one notification durably, starts a detached sender
-// with stdio closed and returns: the push never waits on Slack. Its exit code cannot undo a push,
+// post-receive: announces what landed (DESIGN.md "Notifications"). It resolves every oid now
+// (refs may move again right after), spools the push event durably, starts a detached sender
+// with stdio closed and returns: the push never waits on Slack, nor on reading commits and
+// diffstats, which the sender does. Its exit code cannot undo a push,
 // so a failure to spool is a WARNING line, and the push stays landed.
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
 import { parseRefUpdates } from '../core/ref-update.js';
 import { identityNameOf, readConfig, readObjects } from '../git/git.js';
-import { readNotification } from './read-notification.js';
+import { readPushEvent } from './read-notification.js';
 import { hookGitOptions, readServerConfig } from './read-push.js';
 import { runHook } from './run-hook.js';
-import { redact, spoolNotification, startSender, webhookUrlFrom } from './spool.js';
+import { redact, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
 
 void runHook('post-receive', import.meta.url, (stdin) => {
   const git = hookGitOptions(process.env);
@@ -28,7 +29,7 @@ void runHook('post-receive', import.meta.url, (stdin) => {
     const pusher = resolvePusher({ env: process.env, pushOptions, committerName: tipObject ? identityNameOf(tipObject) : undefined, requireAuthenticated: false });
     const gitDir = git.env!.GIT_DIR!;
     const repo = gitDir.replace(/\/$/, '').split('/').pop() ?? gitDir;
-    spoolNotification(gitDir, readNotification(updates, git, config.claimsRef, pusher.id ?? 'unknown', repo, Date.now()));
+    spoolEvent(gitDir, readPushEvent(updates, git, config.claimsRef, pusher.id ?? 'unknown', repo, Date.now()));
     const senderEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
     startSender(join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs'), gitDir, senderEnv);
     return { lines: [], exitCode: 0 };

@@ -11,9 +11,24 @@ import { policyFromText } from './read-push.js';
 /** New commits read per ref; more are counted, not listed. */
 export const MAX_COMMITS_READ = 500;
 
-/** Reads the notification for a push that landed. `pusher` as pre-receive would judge it. */
-export function readNotification(updates: readonly RefUpdate[], git: GitOptions, claimsRef: string, pusher: string, repo: string, now: number): Notification {
-  // Every ref as it is now, minus the refs this push updated: commits reachable from them are not new.
+/**
+ * What post-receive spools: the push as it landed, with every oid it needs resolved at that
+ * moment (refs may move again right after). The sender expands it into a {@link Notification};
+ * objects never change, so the expansion can happen later, off the push's path.
+ */
+export interface PushEvent {
+  id: string;
+  time: string;
+  repo: string;
+  pusher: string;
+  claimsRef: string;
+  updates: RefUpdate[];
+  /** The oids of every other ref right after the push: commits reachable from them are not new. */
+  others: string[];
+}
+
+/** Reads the push event in post-receive: one for-each-ref. `pusher` as pre-receive would judge it. */
+export function readPushEvent(updates: readonly RefUpdate[], git: GitOptions, claimsRef: string, pusher: string, repo: string, now: number): PushEvent {
   const updated = new Set(updates.map((u) => u.refName));
   const others = gitText(['for-each-ref', '--format=%(objectname) %(refname)'], git)
     .split('\n')
@@ -21,6 +36,12 @@ export function readNotification(updates: readonly RefUpdate[], git: GitOptions,
     .map((l) => l.split(' ') as [string, string])
     .filter(([, name]) => !updated.has(name))
     .map(([oid]) => oid);
+  return { id: `${formatTime(now)}-${updates[0]?.newOid.slice(0, 10) ?? ''}`, time: formatTime(now), repo, pusher, claimsRef, updates: [...updates], others: [...new Set(others)] };
+}
+
+/** Expands a push event into the notification: new commits (deduplicated), force pushes, diffstats, claims. */
+export function readNotification(event: PushEvent, git: GitOptions, now: number): Notification {
+  const { updates, others, claimsRef } = event;
   const olds = updates.filter((u) => !isCreate(u)).map((u) => u.oldOid);
   const announced = new Set<string>();
   const refs: RefEvent[] = updates.map((u) => {
@@ -45,7 +66,7 @@ export function readNotification(updates: readonly RefUpdate[], git: GitOptions,
   });
   const claimsUpdate = updates.find((u) => u.refName === claimsRef && !isDelete(u));
   const claims = claimsUpdate ? readClaimEvents(claimsUpdate, git, now) : [];
-  return { id: `${formatTime(now)}-${updates[0]?.newOid.slice(0, 10) ?? ''}`, time: formatTime(now), repo, pusher, refs, claims };
+  return { id: event.id, time: event.time, repo: event.repo, pusher: event.pusher, refs, claims };
 }
 
 /** Claims taken, released, renewed or changed by an update of the claims ref (policy of the old tip). */
