@@ -1,6 +1,7 @@
 // pre-receive: judges a push before any ref moves (DESIGN.md "What pre-receive rejects").
 // Gathers inputs (stdin, env, git), calls the pure checkPush, prints one line per problem.
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pushOption } from '../core/identity.js';
 import { checkPush } from '../core/push.js';
 import { isDelete, isZeroOid, parseRefUpdates } from '../core/ref-update.js';
@@ -9,7 +10,8 @@ import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
 import { appendOverrideLog } from './override-log.js';
 import { isTestedRef } from '../core/sampling.js';
-import { readChangedPaths } from '../git/git.js';
+import { readChangedPaths, readConfig } from '../git/git.js';
+import { redact, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
 import { hookGitOptions, readPushInput, readRef } from './read-push.js';
 import { runHook } from './run-hook.js';
 
@@ -49,6 +51,32 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<{ line
   return { lines, passed };
 }
 
+/**
+ * With `notify.rejections` on, a refused push is announced too: who, which refs, and the ERROR
+ * lines (which rule, which tests). Spooled like any notification; a failure to spool is ignored,
+ * since the push is refused either way.
+ */
+function announceRejection(input: ReturnType<typeof readPushInput>, errors: string[], now: number): void {
+  const git = hookGitOptions(process.env);
+  const url = webhookUrlFrom(readConfig('^agenthooks\\.slack\\.webhookurl$', git).get('agenthooks.slack.webhookurl')?.at(-1), process.env);
+  if (!url) return;
+  const gitDir = git.env!.GIT_DIR!;
+  try {
+    spoolEvent(gitDir, {
+      id: `${formatTime(now)}-rejected`,
+      time: formatTime(now),
+      repo: gitDir.replace(/\/$/, '').split('/').pop() ?? gitDir,
+      pusher: input.pusher.id ?? 'unknown',
+      refs: input.updates.map((u) => ({ refName: u.refName, kind: isZeroOid(u.oldOid) ? 'create' : isDelete(u) ? 'delete' : 'update', oldOid: u.oldOid, newOid: u.newOid, commits: [], moreCommits: 0, discarded: 0 })),
+      claims: [],
+      rejected: errors.map((l) => redact(l, url)),
+    });
+    startSender(join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs'), gitDir, Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))));
+  } catch {
+    // the push is refused anyway; the pusher already has the lines
+  }
+}
+
 /** Refs that `agent-hooks doctor` pushes to: judged as usual, then always refused. */
 export const DOCTOR_REF_PREFIX = 'refs/agent-hooks/doctor/';
 
@@ -82,6 +110,7 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
       overridden: [...verdicts.filter((v) => v.overridden).map(formatVerdict), ...(tested.passed ? [] : ['the sampled tests did not pass'])],
     });
   }
+  if (exitCode !== 0 && input.policy.notify.rejections) announceRejection(input, lines.filter((l) => l.startsWith('ERROR: ')), now);
   if (updates.every((u) => u.refName.startsWith(DOCTOR_REF_PREFIX))) {
     lines.push(`agent-hooks doctor: pre-receive ${VERSION} judged the synthetic push (${exitCode === 0 ? 'accepted' : 'rejected'}); refusing it so nothing lands`);
     exitCode = 1;

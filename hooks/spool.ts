@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Notification } from '../core/notification.js';
 import type { PushEvent } from './read-notification.js';
 
 /** Where the spool lives, and where messages Slack refused for good are set aside. */
@@ -31,8 +32,11 @@ export function redact(text: string, url: string | undefined): string {
   return out;
 }
 
-/** Writes one push event into the spool: temp file, fsync, rename; named so that names sort by time. */
-export function spoolEvent(gitDir: string, n: PushEvent): string {
+/**
+ * Writes one push event (or a ready notification, for a refused push) into the spool: temp
+ * file, fsync, rename; named so that names sort by time.
+ */
+export function spoolEvent(gitDir: string, n: PushEvent | Notification): string {
   const dir = spoolDir(gitDir);
   mkdirSync(dir, { recursive: true });
   const name = `${n.time.replace(/[-:]/g, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.json`;

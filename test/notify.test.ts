@@ -191,6 +191,19 @@ describe('delivery', () => {
     expect(doctor.stdout).toMatch(/ERROR: 1 notifications were refused by Slack and set aside/);
   });
 
+  it('announces a refused push when notify.rejections is on', async () => {
+    const slack = await new FakeSlack().start();
+    servers.push(slack);
+    const { a } = repoWithSlack(slack.url);
+    commit(a, { 'agent-hooks.json': '{"notify":{"rejections":true}}' });
+    expect(push(a, ['origin', 'HEAD:main'], FAST).exitCode).toBe(0);
+    commit(a, { 'current_tasks/x.txt': lockText('agent-2') });
+    expect(push(a, ['origin', 'HEAD:main'], FAST).exitCode).toBe(1);
+    await waitFor(() => slack.received.length >= 2);
+    const refused = JSON.parse(slack.received[1]!.text);
+    expect(refused.text).toMatch(/^agent-1 was refused a push to upstream\.git\nERROR: refs\/heads\/main: current_tasks\/x\.txt: claim of task x names agent agent-2/);
+  });
+
   it('spools nothing without a webhook URL; notify --test and --flush report Slack\'s answers', async () => {
     const upstream = makeUpstream();
     const a = cloneAs(upstream, 'agent-1');
