@@ -217,7 +217,8 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   pruneLogs(logDir);
   const logPath = join(logDir, `${formatTime(Date.now()).replace(/[-:]/g, '')}-${input.newOid.slice(0, 10)}-${input.seed}.log`);
   const reproduce = `git fetch && git checkout ${input.newOid.slice(0, 10)} && agent-hooks test --fast --agent ${input.seed}`;
-  const env = testEnvironment(process.env);
+  // The slots live inside the bare repo: a test that runs git in its checkout must not find it.
+  const env = { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');

@@ -1,14 +1,13 @@
 // Test sampling: the pure selection as tables, then real pushes of a fixture project with 40 test
 // files (node's test runner) into a bare repo whose pre-receive runs the sample.
 import { execSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, rankOf, selectTests, testArgv } from '../core/sampling.js';
 import { readJUnit } from '../hooks/run-tests.js';
-import { cli, cloneAs, commit, git, makeUpstream, push, pushAsync, sync, type FileChange } from './helpers/git.js';
+import { cli, cloneAs, commit, git, makeUpstream, push, pushAsync, sync, tempDir, type FileChange } from './helpers/git.js';
 
 const POLICY: TestPolicy = { command: ['node', '--test', '{files}'], files: ['test/**/*.test.mjs'], sample: 0.1, always: [], timeout: 20 };
 const TESTS = Array.from({ length: 40 }, (_, i) => `test/t${String(i).padStart(2, '0')}.test.mjs`);
@@ -126,8 +125,8 @@ describe('pre-receive runs the sample', () => {
 
   it('runs two pushes at once in two directories; a test that uses git works; no tests for lock files only; a passed tree is not run again', async () => {
     const { upstream, a } = project();
-    const marks = mkdtempSync(join(tmpdir(), 'agent-hooks-cwd-'));
-    const slow = `import test from 'node:test';\nimport { writeFileSync } from 'node:fs';\nimport { execFileSync } from 'node:child_process';\nimport { mkdtempSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\ntest('uses git and records its cwd', async () => {\n  const d = mkdtempSync(tmpdir() + '/t-');\n  execFileSync('git', ['init', '-q', d]);\n  execFileSync('git', ['-C', d, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'x']);\n  writeFileSync('${marks}/' + Math.random(), process.cwd());\n  await new Promise((r) => setTimeout(r, 1500));\n});\n`;
+    const marks = tempDir('agent-hooks-cwd-');
+    const slow = `import test from 'node:test';\nimport { writeFileSync } from 'node:fs';\nimport { execFileSync } from 'node:child_process';\nimport { mkdtempSync, rmSync } from 'node:fs';\ntest('uses git and records its cwd', async () => {\n  const d = mkdtempSync('git-in-a-test-');\n  execFileSync('git', ['init', '-q', d]);\n  execFileSync('git', ['-C', d, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'x']);\n  rmSync(d, { recursive: true, force: true });\n  writeFileSync('${marks}/' + Math.random(), process.cwd());\n  await new Promise((r) => setTimeout(r, 1500));\n});\n`;
     const b = cloneAs(upstream, 'agent-2');
     commit(a, { 'test/slow-a.test.mjs': slow });
     commit(b, { 'test/slow-b.test.mjs': slow });
@@ -166,9 +165,9 @@ describe('pre-receive runs the sample', () => {
     expect(readFileSync(join(upstream, 'agent-hooks', 'test', 'slot-0', 'work', 'setup-runs'), 'utf8')).toBe('xx');
   });
 
-  it('the test process gets a clean environment', () => {
+  it('the test process gets a clean environment, and git in its checkout does not find the bare repo', () => {
     const { a } = project();
-    const probe = `import test from 'node:test';\nimport assert from 'node:assert';\ntest('clean env', () => {\n  const leaked = Object.keys(process.env).filter((k) => /^GIT_|^AGENT_HOOKS|SLACK/.test(k));\n  assert.deepEqual(leaked, []);\n  assert.equal(process.env.CI, '1');\n});\n`;
+    const probe = `import test from 'node:test';\nimport assert from 'node:assert';\nimport { execFileSync } from 'node:child_process';\ntest('clean env', () => {\n  const leaked = Object.keys(process.env).filter((k) => /^GIT_|^AGENT_HOOKS|SLACK/.test(k) && k !== 'GIT_CEILING_DIRECTORIES');\n  assert.deepEqual(leaked, []);\n  assert.equal(process.env.CI, '1');\n  assert.throws(() => execFileSync('git', ['rev-parse', '--git-dir'], { stdio: 'pipe' }), /not a git repository/);\n});\n`;
     commit(a, { 'test/env.test.mjs': probe });
     const r = push(a, ['-o', 'agent=agent-1', 'origin', 'HEAD:main'], { AGENT_HOOKS_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/SECRET' });
     expect(r.exitCode, r.stderr).toBe(0);
