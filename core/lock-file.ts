@@ -56,7 +56,6 @@ export function classifyLocksDirEntry(name: string): LocksDirEntry {
 }
 
 const FIELDS = ['agent', 'started', 'description', 'files', 'ttl', 'renewed'] as const;
-type Field = (typeof FIELDS)[number];
 const EXAMPLE_TIME = '2026-11-21T16:04:05Z';
 
 /** Options for judging a lock file: the server's clock (epoch ms) and the allowed skew (s). */

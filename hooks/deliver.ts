@@ -3,6 +3,7 @@
 // retrying 5xx and network errors with backoff, setting aside what Slack refuses for good.
 // HTTP through Node's fetch (undici inside Node), with a deadline per request.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tryLock } from './pid-lock.js';
 import { join } from 'node:path';
 import { buildSlackMessage, type Notification, type SlackMessage } from '../core/notification.js';
 import { readNotification, type PushEvent } from './read-notification.js';
@@ -54,36 +55,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A lock on the spool older than this without a live process is taken over (ms). */
 export const STALE_LOCK_MS = 10 * 60_000;
 
-function takeLock(dir: string): (() => void) | undefined {
-  const lock = join(dir, '.lock');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      return () => rmSync(lock, { recursive: true, force: true });
-    } catch {
-      let pid = 0;
-      let age = 0;
-      try {
-        age = Date.now() - statSync(lock).mtimeMs;
-        pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-      } catch {
-        // released meanwhile
-      }
-      let alive = false;
-      try {
-        if (pid) process.kill(pid, 0);
-        alive = pid > 0;
-      } catch {
-        alive = false;
-      }
-      if ((pid && !alive) || age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
-      else return undefined;
-    }
-  }
-  return undefined;
-}
-
 /** What a flush did: messages sent, set aside, still spooled; `busy` when another sender holds the spool. */
 export interface FlushReport {
   sent: number;
@@ -105,7 +76,7 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
   const deadline = Date.now() + options.budgetMs;
   const pending = () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   for (;;) {
-    const release = takeLock(dir);
+    const release = tryLock(join(dir, '.lock'), { orphanMs: 5000, maxAgeMs: STALE_LOCK_MS });
     if (!release) return { ...report, busy: true, left: pending().length };
     let gaveUp = false;
     try {

@@ -3,9 +3,10 @@
 // environment with a hard timeout, and report. Built as its own bundle and loaded only when a
 // push is tested, so pushes that run no tests never load it.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { tryLock } from './pid-lock.js';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
@@ -111,15 +112,6 @@ interface Slot {
   release: () => void;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * Takes one of `concurrency` checkout slots under `<git-dir>/agent-hooks/test/`: a slot is taken
  * by creating its `lock` directory (atomic); a lock whose process is gone is taken over. Waits
@@ -135,23 +127,8 @@ export async function acquireSlot(gitDir: string, concurrency: number, waitS: nu
       const dir = join(base, `slot-${i}`);
       const lock = join(dir, 'lock');
       mkdirSync(dir, { recursive: true });
-      try {
-        mkdirSync(lock);
-      } catch {
-        // Taken. Take it over when its process is gone (or never wrote its pid within 5 s).
-        let pid = 0;
-        let age = 0;
-        try {
-          age = Date.now() - statSync(lock).mtimeMs;
-          pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-        } catch {
-          // released meanwhile, or no pid yet
-        }
-        if ((pid && !alive(pid)) || (!pid && age > 5000)) rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      return { dir, release: () => rmSync(lock, { recursive: true, force: true }) };
+      const release = tryLock(lock, { orphanMs: 5000 });
+      if (release) return { dir, release };
     }
     if (Date.now() > deadline) throw new Error(`no free test slot after ${waitS} s (agenthooks.testConcurrency is ${concurrency})`);
     if (Date.now() - told > PROGRESS_MS) {

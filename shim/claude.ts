@@ -8,7 +8,7 @@ import type { Claim } from '../core/claims.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
 import { formatTime, quote } from '../core/text.js';
 import { gitText } from '../git/git.js';
-import { openAgentRepo, readClaimsState, readViewOid, type AgentRepo } from './agent-repo.js';
+import { openAgentRepo, readClaimsState, type AgentRepo } from './agent-repo.js';
 import type { Policy } from '../core/policy.js';
 import { VERSION } from '../core/version.js';
 
@@ -98,7 +98,7 @@ export function readCachedClaims(commonDir: string, repo: AgentRepo, now: number
 /** The SessionStart context: the agent's own claims and leases, and the leases of the others. */
 export function sessionStart(cwd: string, env: NodeJS.ProcessEnv, now: number): string {
   const repo = openAgentRepo(cwd, env);
-  const state = readClaimsState(repo, readViewOid(repo), now);
+  const state = readClaimsState(repo, repo.openedAt, now);
   const active = state.claims.filter((c) => c.expiresAt > now);
   const line = (c: Claim) => `- ${c.taskId} (${c.lock.agent}, until ${formatTime(c.expiresAt)})${c.lock.files.length ? `: ${c.lock.files.join(', ')}` : ''}`;
   const mine = active.filter((c) => c.lock.agent === repo.agent.id);
