@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSlackMessage, BLOCK_LIMIT, SECTION_LIMIT, type Notification, type RefEvent } from '../core/notification.js';
 import { claimEventsOf } from '../hooks/read-notification.js';
-import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push } from './helpers/git.js';
+import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push, sendersDone } from './helpers/git.js';
 
 const oid = (i: number) => i.toString(16).padStart(40, '0');
 
@@ -104,7 +104,10 @@ class FakeSlack {
 }
 
 const servers: FakeSlack[] = [];
+const repos: string[] = [];
 afterEach(async () => {
+  // Senders write into the repo until they end: let them finish before the temp dirs go.
+  for (const upstream of repos.splice(0)) await sendersDone(upstream);
   for (const s of servers.splice(0)) await s.stop();
 });
 
@@ -119,6 +122,7 @@ const waitFor = async (what: () => boolean, ms = 30_000) => {
 
 function repoWithSlack(url: string) {
   const upstream = makeUpstream();
+  repos.push(upstream);
   git(upstream, ['config', 'agenthooks.slack.webhookUrl', url]);
   const a = cloneAs(upstream, 'agent-1');
   return { upstream, a };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, rankOf, selectTests, testArgv } from '../core/sampling.js';
 import { readJUnit } from '../hooks/run-tests.js';
-import { cli, cloneAs, commit, git, makeUpstream, push, pushAsync, sync, tempDir, type FileChange } from './helpers/git.js';
+import { cli, cloneAs, commit, git, makeUpstream, push, pushAsync, sendersDone, sync, tempDir, type FileChange } from './helpers/git.js';
 
 const POLICY: TestPolicy = { command: ['node', '--test', '{files}'], files: ['test/**/*.test.mjs'], sample: 0.1, always: [], timeout: 20 };
 const TESTS = Array.from({ length: 40 }, (_, i) => `test/t${String(i).padStart(2, '0')}.test.mjs`);
@@ -165,12 +165,14 @@ describe('pre-receive runs the sample', () => {
     expect(readFileSync(join(upstream, 'agent-hooks', 'test', 'slot-0', 'work', 'setup-runs'), 'utf8')).toBe('xx');
   });
 
-  it('the test process gets a clean environment, and git in its checkout does not find the bare repo', () => {
-    const { a } = project();
+  it('the test process gets a clean environment, and git in its checkout does not find the bare repo', async () => {
+    const { upstream, a } = project();
     const probe = `import test from 'node:test';\nimport assert from 'node:assert';\nimport { execFileSync } from 'node:child_process';\ntest('clean env', () => {\n  const leaked = Object.keys(process.env).filter((k) => /^GIT_|^AGENT_HOOKS|SLACK/.test(k) && k !== 'GIT_CEILING_DIRECTORIES');\n  assert.deepEqual(leaked, []);\n  assert.equal(process.env.CI, '1');\n  assert.throws(() => execFileSync('git', ['rev-parse', '--git-dir'], { stdio: 'pipe' }), /not a git repository/);\n});\n`;
     commit(a, { 'test/env.test.mjs': probe });
-    const r = push(a, ['-o', 'agent=agent-1', 'origin', 'HEAD:main'], { AGENT_HOOKS_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/SECRET' });
+    // A webhook URL in the pusher's environment (a closed loopback port; the sender gives up at once).
+    const r = push(a, ['-o', 'agent=agent-1', 'origin', 'HEAD:main'], { AGENT_HOOKS_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/services/SECRET', AGENT_HOOKS_NOTIFY_BUDGET_MS: '1' });
     expect(r.exitCode, r.stderr).toBe(0);
+    await sendersDone(upstream);
   });
 });
 

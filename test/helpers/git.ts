@@ -39,7 +39,8 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
 /** A temp dir removed when the current test finishes. */
 export function tempDir(prefix = 'agent-hooks-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  // Retries: a detached Slack sender started by a push may still be writing its log.
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 
@@ -178,4 +179,15 @@ export function cliAsync(args: string[], options: { cwd: string; env?: Record<st
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => done({ exitCode: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Waits until no detached Slack sender is running for this bare repo (it writes into the repo until it ends). */
+export async function sendersDone(upstream: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    if (!ps.split('\n').some((l) => l.includes('notify-sender.mjs') && l.includes(upstream))) return;
+    if (Date.now() > end) throw new Error(`a Slack sender for ${upstream} is still running after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
