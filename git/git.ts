@@ -15,6 +15,14 @@ export interface GitOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The process environment without inherited `GIT_*` variables: for git commands aimed at another
+ * repository than the one a hook runs in, and for processes a hook starts (the Slack sender).
+ */
+export function cleanGitEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+}
+
 /** A git command failed: the arguments, exit code (or signal) and git's own message. */
 export class GitError extends Error {
   constructor(

@@ -3,15 +3,13 @@
 // with stdio closed and returns: the push never waits on Slack, nor on reading commits and
 // diffstats, which the sender does. Its exit code cannot undo a push,
 // so a failure to spool is a WARNING line, and the push stays landed.
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
 import { parseRefUpdates } from '../core/ref-update.js';
 import { identityNameOf, readConfig, readObjects } from '../git/git.js';
 import { readPushEvent } from './read-notification.js';
 import { hookGitOptions, readServerConfig } from './read-push.js';
 import { runHook } from './run-hook.js';
-import { redact, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
+import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
 
 void runHook('post-receive', import.meta.url, (stdin) => {
   const git = hookGitOptions(process.env);
@@ -28,10 +26,8 @@ void runHook('post-receive', import.meta.url, (stdin) => {
     const tipObject = needsCommitter && tip ? readObjects([tip], git).get(tip) : undefined;
     const pusher = resolvePusher({ env: process.env, pushOptions, committerName: tipObject ? identityNameOf(tipObject) : undefined, requireAuthenticated: false });
     const gitDir = git.env!.GIT_DIR!;
-    const repo = gitDir.replace(/\/$/, '').split('/').pop() ?? gitDir;
-    spoolEvent(gitDir, readPushEvent(updates, git, config.claimsRef, pusher.id ?? 'unknown', repo, Date.now()));
-    const senderEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-    startSender(join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs'), gitDir, senderEnv);
+    spoolEvent(gitDir, readPushEvent(updates, git, config.claimsRef, pusher.id ?? 'unknown', repoName(gitDir), Date.now()));
+    startSender(gitDir);
     return { lines: [], exitCode: 0 };
   } catch (error) {
     return { lines: [`WARNING: post-receive: the push landed, but its notification could not be spooled (${redact((error as Error).message.split('\n')[0] ?? '', url)}); fix: check the disk and ${git.env!.GIT_DIR}/agent-hooks/spool`], exitCode: 0 };

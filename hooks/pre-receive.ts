@@ -1,7 +1,6 @@
 // pre-receive: judges a push before any ref moves (DESIGN.md "What pre-receive rejects").
 // Gathers inputs (stdin, env, git), calls the pure checkPush, prints one line per problem.
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { pushOption } from '../core/identity.js';
 import { checkPush } from '../core/push.js';
 import { isDelete, isZeroOid, parseRefUpdates } from '../core/ref-update.js';
@@ -11,8 +10,8 @@ import { VERSION } from '../core/version.js';
 import { appendOverrideLog } from './override-log.js';
 import { isTestedRef } from '../core/sampling.js';
 import { readChangedPaths, readConfig } from '../git/git.js';
-import { redact, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
-import { hookGitOptions, readPushInput, readRef } from './read-push.js';
+import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
+import { changeExcludes, hookGitOptions, readPushInput } from './read-push.js';
 import { runHook } from './run-hook.js';
 
 /**
@@ -24,13 +23,11 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<{ line
   const test = input.policy.test;
   if (!test) return { lines: [], passed: true };
   const git = hookGitOptions(process.env);
-  const claimsTip = input.updates.find((u) => u.refName === input.claimsRef)?.oldOid ?? readRef(input.claimsRef, git);
   const lines: string[] = [];
   let passed = true;
   for (const u of input.updates) {
     if (isDelete(u) || !isTestedRef(u.refName, test, input.claimsRef)) continue;
-    const excludes = [...new Set([u.oldOid, claimsTip].filter((oid): oid is string => oid !== undefined && !isZeroOid(oid)))];
-    const changed = input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, excludes, git);
+    const changed = input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, changeExcludes(u, input.claimsTip), git);
     const paths = [...changed.keys()];
     if (paths.length > 0 && paths.every((p) => p.startsWith(`${input.policy.locks.dir}/`))) continue;
     const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('./run-tests.js');
@@ -65,13 +62,13 @@ function announceRejection(input: ReturnType<typeof readPushInput>, errors: stri
     spoolEvent(gitDir, {
       id: `${formatTime(now)}-rejected`,
       time: formatTime(now),
-      repo: gitDir.replace(/\/$/, '').split('/').pop() ?? gitDir,
+      repo: repoName(gitDir),
       pusher: input.pusher.id ?? 'unknown',
       refs: input.updates.map((u) => ({ refName: u.refName, kind: isZeroOid(u.oldOid) ? 'create' : isDelete(u) ? 'delete' : 'update', oldOid: u.oldOid, newOid: u.newOid, commits: [], moreCommits: 0, discarded: 0 })),
       claims: [],
       rejected: errors.map((l) => redact(l, url)),
     });
-    startSender(join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs'), gitDir, Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))));
+    startSender(gitDir);
   } catch {
     // the push is refused anyway; the pusher already has the lines
   }

@@ -67,6 +67,14 @@ export function policyFromText(text: string | undefined): { policy: Policy; prob
 }
 
 /**
+ * What a ref update's changes are measured against (DESIGN.md rule 5): its old value and the
+ * claims ref's tip before the push; commits reachable from either are not the push's.
+ */
+export function changeExcludes(update: RefUpdate, claimsTip: string | undefined): string[] {
+  return [...new Set([update.oldOid, claimsTip].filter((oid): oid is string => oid !== undefined && !isZeroOid(oid)))];
+}
+
+/**
  * For `agent-hooks check` outside a hook: the claims ref to judge against, and where its tip is
  * (a clone's view of it, which need not be the local branch).
  */
@@ -82,7 +90,7 @@ export interface PushInputOverrides {
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number } {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = readPushOptions(env);
@@ -120,11 +128,10 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const changes: RefChanges[] = [];
   for (const u of updates) {
     if (isDelete(u) || !(othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0))) continue;
-    const excludes = [u.oldOid, oldTip].filter((oid): oid is string => oid !== undefined && !isZeroOid(oid));
-    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, [...new Set(excludes)], git) });
+    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, changeExcludes(u, oldTip), git) });
   }
 
-  const input: PushInput & { testConcurrency: number } = { claimsRef: config.claimsRef, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  const input: PushInput & { testConcurrency: number; claimsTip?: string } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [];
     input.claimsUpdate = {

@@ -2,7 +2,9 @@
 // durably before anything tries to send it (temp file, fsync, rename), so no message is lost
 // when the sender, Slack or the machine fails.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanGitEnv } from '../git/git.js';
 import { spawn } from 'node:child_process';
 import type { Notification } from '../core/notification.js';
 import type { PushEvent } from './read-notification.js';
@@ -59,10 +61,15 @@ export function spoolEvent(gitDir: string, n: PushEvent | Notification): string 
 }
 
 /**
- * Starts the sender detached, with stdio closed (an inherited pipe would hold the push open
- * until the sender ends), in its own session, and does not wait for it.
+ * Starts the sender (`notify-sender.mjs`, installed beside the hook bundles) detached, with stdio
+ * closed (an inherited pipe would hold the push open until the sender ends), in its own session,
+ * without the hook's `GIT_*` variables, and does not wait for it.
  */
-export function startSender(senderPath: string, gitDir: string, env: NodeJS.ProcessEnv): void {
-  const child = spawn(process.execPath, [senderPath, gitDir], { detached: true, stdio: 'ignore', env });
+export function startSender(gitDir: string): void {
+  const sender = join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs');
+  const child = spawn(process.execPath, [sender, gitDir], { detached: true, stdio: 'ignore', env: cleanGitEnv() });
   child.unref();
 }
+
+/** The short name of a repository for messages: the last component of its git dir. */
+export const repoName = (gitDir: string): string => basename(gitDir);

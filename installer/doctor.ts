@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_FILE } from '../core/policy.js';
-import { gitText, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { cleanGitEnv, type GitOptions, gitText, readConfig, readObjects, runGit } from '../git/git.js';
 import { CLIENT_HOOKS, installLayout, SERVER_HOOKS } from '../hooks/layout.js';
 import { readClaimsView } from '../hooks/read-commit.js';
 import { spoolHealth } from '../hooks/deliver.js';
 import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
 import { isExecutable, readIfExists } from './files.js';
-import { cleanGitEnv, readRepo } from './repo.js';
+import { readRepo } from './repo.js';
 import { parseStub } from './stub.js';
 
 /** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it. */

@@ -4,11 +4,11 @@
 // exactly what a real run does.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { gitText, runGit } from '../git/git.js';
+import { cleanGitEnv, gitText, runGit } from '../git/git.js';
 import { CLIENT_HOOKS, installLayout, SERVER_HOOKS, SERVER_MODULES } from '../hooks/layout.js';
 import { readIfExists, writeFileAtomic } from './files.js';
 import { readManifest, type Manifest } from './manifest.js';
-import { cleanGitEnv, readRepo, RepoError, type Repo } from './repo.js';
+import { readRepo, RepoError, type Repo } from './repo.js';
 import { formatStub, parseStub } from './stub.js';
 
 /** Inputs of an install: where the built hook bundles are, which node runs them, the version. */

@@ -1,7 +1,7 @@
 // Finding the repository and its hooks dir, the way git itself resolves them.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { gitText, GitError } from '../git/git.js';
+import { cleanGitEnv, gitText, GitError } from '../git/git.js';
 
 /** The path is not something agent-hooks can install into; the message says what to do. */
 export class RepoError extends Error {
@@ -40,9 +40,4 @@ export function readRepo(path: string): Repo {
     if (error instanceof GitError) throw new RepoError(`${abs} is not a git repository (${error.stderr.trim().split('\n').pop()})`);
     throw error;
   }
-}
-
-/** The environment for git commands aimed at one repository, free of inherited `GIT_*`. */
-export function cleanGitEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
 }

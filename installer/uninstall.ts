@@ -1,10 +1,10 @@
 // `agent-hooks uninstall <repo>`: removes only what install wrote and puts back what it moved.
 import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { runGit } from '../git/git.js';
+import { cleanGitEnv, runGit } from '../git/git.js';
 import { ALL_HOOKS, installLayout } from '../hooks/layout.js';
 import { readIfExists } from './files.js';
 import { readManifest } from './manifest.js';
-import { cleanGitEnv, readRepo } from './repo.js';
+import { readRepo } from './repo.js';
 import { parseStub } from './stub.js';
 
 /** What uninstall did, one line per step; `warnings` for what it left alone and why. */

@@ -3,9 +3,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../core/version.js';
-import { gitText } from '../git/git.js';
+import { cleanGitEnv, gitText } from '../git/git.js';
 import { shellQuote } from '../installer/files.js';
-import { cleanGitEnv } from '../installer/repo.js';
 import type { CommandResult } from './claims-commands.js';
 import { installClaudeHooks } from './claude.js';
 

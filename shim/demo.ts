@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTime } from '../core/text.js';
-import { cleanGitEnv } from '../installer/repo.js';
-import { runGit, runGitAsync, type GitResult } from '../git/git.js';
+import { cleanGitEnv, type GitResult, runGit, runGitAsync } from '../git/git.js';
 import { spawnSync } from 'node:child_process';
 
 /** Where the demo prints, the CLI to install with, and whether to keep the temp dir. */

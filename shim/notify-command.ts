@@ -1,10 +1,10 @@
 // `agent-hooks notify --flush <repo>` and `agent-hooks notify --test <repo>`.
 import { buildSlackMessage } from '../core/notification.js';
 import { formatTime } from '../core/text.js';
-import { readConfig } from '../git/git.js';
+import { cleanGitEnv, readConfig } from '../git/git.js';
 import { deliveryOptions, flushSpool, postMessage } from '../hooks/deliver.js';
-import { redact, webhookUrlFrom } from '../hooks/spool.js';
-import { cleanGitEnv, readRepo } from '../installer/repo.js';
+import { redact, repoName, webhookUrlFrom } from '../hooks/spool.js';
+import { readRepo } from '../installer/repo.js';
 import { EXIT, type CommandResult } from './claims-commands.js';
 
 /**
@@ -20,7 +20,7 @@ export async function notify(path: string, mode: 'flush' | 'test'): Promise<Comm
   const options = deliveryOptions(process.env, (line) => process.stdout.write(`${redact(line, url)}\n`), config.get('agenthooks.web.commiturl')?.at(-1));
   if (mode === 'test') {
     const now = formatTime(Date.now());
-    const message = buildSlackMessage({ id: `test-${now}`, time: now, repo: repo.path.split('/').pop() ?? repo.path, pusher: 'agent-hooks notify --test', refs: [], claims: [] });
+    const message = buildSlackMessage({ id: `test-${now}`, time: now, repo: repoName(repo.gitDir), pusher: 'agent-hooks notify --test', refs: [], claims: [] });
     const result = await postMessage(url, message, options.timeoutMs, 0);
     if (result.kind === 'sent') return { exitCode: EXIT.ok, lines: ['Slack answered 200 ok: the test message was delivered'] };
     return { exitCode: EXIT.failed, lines: [`ERROR: Slack did not take the test message: ${result.reason}`] };
