@@ -1,13 +1,14 @@
 // What every hook entry point does around its own work: read stdin, run the chained hook
 // first, catch anything unexpected as one `ERROR: internal:` line (fail closed, no stack trace).
 import { readFileSync } from 'node:fs';
+import { restoreCaCerts } from '../installer/stub.js';
 import { runChainedHook } from './chain.js';
 
 /** A hook's own work: stdin in, output lines and an exit code out (or a promise of them). */
 export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number } | Promise<{ lines: string[]; exitCode: number }>;
 
 /**
- * Runs a hook: the chained hook first (its failure is the hook's failure), then `body`.
+ * Runs a hook: puts back the CA variable the stub set aside, the chained hook first (its failure is the hook's failure), then `body`.
  * Lines go to stderr, which git relays to the pusher as `remote: ...`. An exception becomes
  * `ERROR: internal: <message>; fix: ...` (the error's own `fix` when it has one) and exit 1; `AGENT_HOOKS_DEBUG=1` adds the stack.
  * Never resolves: it exits the process with the exit code.
@@ -15,6 +16,7 @@ export type HookBody = (stdin: Buffer) => { lines: string[]; exitCode: number } 
 export async function runHook(hook: string, moduleUrl: string, body: HookBody): Promise<never> {
   let lines: string[];
   let exitCode: number;
+  restoreCaCerts(process.env);
   try {
     const stdin = readFileSync(0);
     const chained = runChainedHook(hook, stdin, process.argv.slice(2), moduleUrl);

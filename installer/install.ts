@@ -103,7 +103,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
         },
       });
     }
-    write(stubPath, formatStub(options.version, options.nodePath, layout.bundle(hook)), 0o755, `${hook} stub`, isOurs ? existing : undefined);
+    write(stubPath, formatStub(options.version, options.nodePath, layout.bundle(hook), hook === 'post-receive' ? { notifyOnlyChained: layout.chained(hook) } : {}), 0o755, `${hook} stub`, isOurs ? existing : undefined);
   }
 
   const manifest: Manifest = { version: options.version, nodePath: options.nodePath, hooks: [...hooks] };

@@ -1,8 +1,10 @@
 // install, uninstall and doctor against real bare repos, through the built CLI.
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cloneAs, commit, git, lockText, makeUpstream, push, tempDir, writeScript } from './helpers/git.js';
+import { formatStub } from '../installer/stub.js';
+import { cli, cloneAs, commit, fixtureEnv, git, lockText, makeUpstream, push, tempDir, writeScript } from './helpers/git.js';
 
 /** Every file under a dir with its mode and content, to compare before and after. */
 function snapshot(dir: string): Record<string, string> {
@@ -28,7 +30,9 @@ describe('install', () => {
     expect(git(upstream, ['symbolic-ref', 'HEAD']).stdout.trim()).toBe('refs/heads/main');
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('true');
     const stub = readFileSync(join(upstream, 'hooks', 'pre-receive'), 'utf8');
-    expect(stub).toBe(`#!/bin/sh\n# agent-hooks 0.1.0: installed by \`agent-hooks install\`; remove with \`agent-hooks uninstall\`\nexec '${process.execPath}' '${join(upstream, 'hooks', 'agent-hooks', '0.1.0', 'pre-receive.mjs')}' "$@"\n`);
+    expect(stub.split('\n').slice(0, 2)).toEqual(['#!/bin/sh', '# agent-hooks 0.1.0: installed by `agent-hooks install`; remove with `agent-hooks uninstall`']);
+    expect(stub).toMatch(/^unset NODE_EXTRA_CA_CERTS|; unset NODE_EXTRA_CA_CERTS; fi$/m);
+    expect(stub.endsWith(`\nexec '${process.execPath}' '${join(upstream, 'hooks', 'agent-hooks', '0.1.0', 'pre-receive.mjs')}' "$@"\n`)).toBe(true);
     expect(statSync(join(upstream, 'hooks', 'pre-receive')).mode & 0o111).toBe(0o111);
 
     const before = snapshot(join(upstream, 'hooks'));
@@ -78,6 +82,45 @@ describe('install', () => {
     expect(existsSync(join(upstream, 'hooks', 'agent-hooks'))).toBe(false);
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('false');
     expect(cli(['uninstall', upstream]).stdout).toBe('agent-hooks is not installed there; nothing changed\n');
+  });
+
+  it('hands NODE_EXTRA_CA_CERTS to chained hooks but not to the hook\'s own node', () => {
+    const upstream = makeUpstream({ install: false });
+    const seen = join(upstream, 'seen-by-chained-hook');
+    writeScript(join(upstream, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\nprintf '%s' "$NODE_EXTRA_CA_CERTS|\${AGENT_HOOKS_NODE_EXTRA_CA_CERTS-unset}" > '${seen}'\n`);
+    expect(cli(['install', upstream]).exitCode).toBe(0);
+    const a = cloneAs(upstream, 'agent-1');
+    commit(a, { 'README.md': 'x' });
+    // A CA file that does not exist: a node that saw it would warn "Ignoring extra certs".
+    const p = push(a, ['origin', 'HEAD:main'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+    expect(p.exitCode).toBe(0);
+    expect(p.stderr).not.toMatch(/extra certs/i);
+    expect(readFileSync(seen, 'utf8')).toBe('/nonexistent/ca.pem|unset');
+  });
+
+  it('post-receive starts no node when there is nothing to announce and no chained hook', () => {
+    const dir = tempDir();
+    const marker = join(dir, 'node-started');
+    const fakeNode = join(dir, 'node');
+    writeScript(fakeNode, `#!/bin/sh\necho "$1" >> '${marker}'\n`);
+    const chained = join(dir, 'chained-post-receive');
+    const stub = join(dir, 'post-receive');
+    writeScript(stub, formatStub('0.1.0', fakeNode, join(dir, 'post-receive.mjs'), { notifyOnlyChained: chained }));
+    const repo = join(dir, 'repo.git');
+    git(dir, ['init', '--quiet', '--bare', repo]);
+    const runStub = (env: Record<string, string> = {}) => {
+      rmSync(marker, { force: true });
+      expect(spawnSync(stub, [], { cwd: repo, env: fixtureEnv({ GIT_DIR: '.', ...env }), input: '' }).status).toBe(0);
+      return existsSync(marker);
+    };
+    expect(runStub()).toBe(false);
+    expect(runStub({ AGENT_HOOKS_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toBe(true);
+    git(repo, ['config', 'agenthooks.slack.webhookUrl', 'http://127.0.0.1:9/hook']);
+    expect(runStub()).toBe(true);
+    git(repo, ['config', '--unset', 'agenthooks.slack.webhookUrl']);
+    expect(runStub()).toBe(false);
+    writeScript(chained, '#!/bin/sh\nexit 0\n');
+    expect(runStub()).toBe(true);
   });
 
   it('honours core.hooksPath and replaces an older version', () => {
