@@ -52,7 +52,7 @@ export function interleaved(pairs, fns) {
 }
 
 export const fmt = (ms) => ms.toFixed(1);
-export const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+export const ratio = (a, b) => `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}x`;
 
 /** The path of file `i` of a generated repo: `free/f<i>.ts` for the last `free` files, else `src/mod-<m>/part-<p>/f<i>.ts`. */
 export function layoutOf(files) {
