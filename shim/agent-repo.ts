@@ -12,6 +12,14 @@ import { readClaimsView } from '../hooks/read-commit.js';
 import { policyFromText } from '../hooks/read-push.js';
 
 /**
+ * git's words for a push that lost a race after the hooks accepted it: another push moved the
+ * ref first, so receive-pack's compare-and-swap of the ref failed (`[remote rejected] ... (failed
+ * to update ref)` or `cannot lock ref`). Retrying on a fresh fetch is the answer, as for a
+ * non-fast-forward.
+ */
+export const LOST_RACE = /failed to update ref|cannot lock ref|stale info/;
+
+/**
  * An agent's repository as the commands see it. With a remote (`origin`), the claims ref is the
  * remote's branch, read through `refs/remotes/origin/<branch>` after a fetch; without one (agents
  * sharing linked worktrees of one clone) it is the local `refs/heads/<branch>`.
@@ -104,7 +112,7 @@ export function publishChange(repo: AgentRepo, base: string | undefined, writes:
       return { kind: 'landed', oid: commit };
     }
     const out = `${push.stdout.toString('utf8')}\n${push.stderr.toString('utf8')}`;
-    if (/\[rejected\]|failed to update ref|cannot lock ref|stale info/.test(out)) return { kind: 'raced' };
+    if (/\[rejected\]/.test(out) || LOST_RACE.test(out)) return { kind: 'raced' };
     const lines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING): /.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
     return { kind: 'refused', lines: lines.length > 0 ? lines : [`ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };
   } finally {

@@ -8,16 +8,20 @@ import { gitText, readChangedPaths, runGit } from '../git/git.js';
 import { readPushInput } from '../hooks/read-push.js';
 import { runPushTests } from '../hooks/run-tests.js';
 import { install, type InstallOptions } from '../installer/install.js';
-import { fetchClaims, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
+import { fetchClaims, LOST_RACE, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
 import { EXIT, type CommandResult } from './claims-commands.js';
 
 /** How many times `push` rebases and tries again after a non-fast-forward. */
-export const PUSH_ATTEMPTS = 4;
+export const PUSH_ATTEMPTS = 12;
+
+/** Blocks for `ms` milliseconds (the CLI has nothing else to do meanwhile). */
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 const FORCE = /^(-f|--force|--force-with-lease(=.*)?|--force-if-includes|--mirror)$/;
 
 /**
- * `push [git push args]`: `git push -o agent=<id> <args>`. On a non-fast-forward it fetches,
+ * `push [git push args]`: `git push -o agent=<id> <args>`. On a non-fast-forward, or a race lost
+ * after the hooks accepted ({@link LOST_RACE}), it fetches,
  * rebases onto the target and tries again (at most {@link PUSH_ATTEMPTS} times). A refusal by
  * the server prints the server's `ERROR:` lines and exits 1. Never forces: force options and
  * `+refspec` are usage errors.
@@ -35,14 +39,19 @@ export function push(repo: AgentRepo, args: string[]): CommandResult {
     const out = result.stderr.toString('utf8');
     if (result.exitCode === 0) return { exitCode: EXIT.ok, lines: [...lines, ...out.trimEnd().split('\n').filter(Boolean)] };
     const serverLines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING):/.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
-    if (serverLines.length > 0 || /\[remote rejected\]/.test(out)) {
+    const raced = LOST_RACE.test(out) && !serverLines.some((l) => l.startsWith('ERROR:'));
+    if (!raced && (serverLines.length > 0 || /\[remote rejected\]/.test(out))) {
       return { exitCode: EXIT.failed, lines: [...lines, ...(serverLines.length > 0 ? serverLines : [`ERROR: ${out.trim().split('\n').slice(-2).join(' | ')}`])] };
     }
-    if (!/\[rejected\].*\((fetch first|non-fast-forward)\)/.test(out) || attempt === PUSH_ATTEMPTS) {
+    if (!(raced || /\[rejected\].*\((fetch first|non-fast-forward)\)/.test(out)) || attempt === PUSH_ATTEMPTS) {
       return { exitCode: EXIT.failed, lines: [...lines, `ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };
     }
     const pull = ['pull', '--rebase', '--quiet', ...(remote ? [remote, ...(branch ? [branch] : [])] : [])];
-    lines.push(`non-fast-forward: git ${pull.join(' ')}, then push again (attempt ${attempt + 1})`);
+    lines.push(`${raced ? 'another push moved the ref first' : 'non-fast-forward'}: git ${pull.join(' ')}, then push again (attempt ${attempt + 1})`);
+    // Many agents pushing one branch lose races in bursts: a random wait that doubles with each
+    // attempt (50-100 ms, then 100-200 ms, ... at most 1.5-3 s) spreads them out.
+    const ceiling = Math.min(3000, 100 * 2 ** (attempt - 1));
+    sleepSync(ceiling / 2 + Math.random() * (ceiling / 2));
     const rebased = runGit(pull, { ...repo.git, okExitCodes: [0, 1, 128] });
     if (rebased.exitCode !== 0) {
       runGit(['rebase', '--abort'], { ...repo.git, okExitCodes: [0, 1, 128] });

@@ -26,6 +26,19 @@ describe('claim races', () => {
   });
 });
 
+describe('push races', () => {
+  it('6 agents pushing main at once all land: a race lost after the hooks accepted is retried, not reported as a refusal', { timeout: 240_000 }, async () => {
+    const agents = AGENTS.slice(0, 6);
+    const { upstream, clones } = sharedRepo([agents[0]!]);
+    for (const agent of agents.slice(1)) clones[agent] = cloneAs(upstream, agent);
+    for (const agent of agents) commit(clones[agent]!, { [`notes/${agent}.txt`]: `${agent}\n` }, `notes of ${agent}`);
+    const runs = await Promise.all(agents.map((agent) => cliAsync(['push', 'origin', 'HEAD:main'], { cwd: clones[agent]! })));
+    expect(runs.map((r) => r.exitCode), runs.map((r) => r.stdout + r.stderr).join('\n')).toEqual(agents.map(() => 0));
+    const landed = git(upstream, ['ls-tree', '--name-only', 'main', 'notes/']).stdout.split('\n').filter(Boolean).sort();
+    expect(landed).toEqual(agents.map((a) => `notes/${a}.txt`).sort());
+  });
+});
+
 describe('claim, release, renew, gc, status', () => {
   it('claim leaves the working tree and the index untouched, byte for byte', () => {
     const { clones } = sharedRepo(['agent-1']);
