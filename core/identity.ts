@@ -1,7 +1,7 @@
 // Who a push is judged as: the pusher (DESIGN.md "Identity"). Pure: env and push data in.
 import { AGENT_ID } from './lock-file.js';
 import type { Verdict } from './verdict.js';
-import { quote } from './text.js';
+import { quote, showJson } from './text.js';
 
 /** Variables in which git servers pass the identity they authenticated, in order of trust. */
 export const AUTHENTICATED_IDENTITY_VARS = ['GL_USERNAME', 'GITEA_PUSHER_NAME', 'GITHUB_USER_LOGIN', 'GL_USER'] as const;
@@ -65,7 +65,7 @@ export function resolvePusher(input: PusherInput): Pusher {
     verdicts.push(error('this repository requires an authenticated pusher (agenthooks.requireAuthenticated) and the server gave none', 'push through the authenticating git server (ssh or https), not the file system'));
   }
   if (option !== undefined) {
-    if (!AGENT_ID.test(option)) verdicts.push(error(`push option agent=${quote(option)} is not a valid agent id (${AGENT_ID.source})`, 'git push -o agent=<your-agent-id>'));
+    if (!AGENT_ID.test(option)) verdicts.push(error(`push option agent=${showJson(option)} is not a valid agent id (${AGENT_ID.source})`, 'git push -o agent=<your-agent-id>'));
     return { id: AGENT_ID.test(option) ? option : undefined, source: 'push-option', verdicts };
   }
   if (input.committerName !== undefined) {

@@ -58,7 +58,9 @@ export function compilePattern(pattern: string): (path: string) => boolean {
     const literal = unescape(pattern);
     return (path) => path === literal || path.startsWith(`${literal}/`);
   }
-  return picomatch(pattern, { dot: true });
+  // flags 's': git allows newlines in paths, and without dotAll a `.` in picomatch's regex would
+  // not match one, so `leased/**` would miss `leased/a<LF>b` (found by test/hostile-inputs).
+  return picomatch(pattern, { dot: true, flags: 's' });
 }
 
 /** The literal directory a pattern can only match under ('' for `**` or `*.ts`), unescaped. */

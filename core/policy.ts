@@ -94,7 +94,8 @@ export function parsePolicy(text: string): PolicyResult {
   if (!isObject(json)) return { ok: false, problems: ['must be a JSON object'] };
   const problems: string[] = [];
   for (const [section, value] of Object.entries(json)) {
-    const fields = SCHEMA[section];
+    // Own keys only: SCHEMA['__proto__'] would be Object.prototype.
+    const fields = Object.hasOwn(SCHEMA, section) ? SCHEMA[section] : undefined;
     if (!fields) {
       problems.push(unknownKey(section, Object.keys(SCHEMA)));
       continue;
@@ -104,7 +105,7 @@ export function parsePolicy(text: string): PolicyResult {
       continue;
     }
     for (const [key, fieldValue] of Object.entries(value)) {
-      const check = fields[key];
+      const check = Object.hasOwn(fields, key) ? fields[key] : undefined;
       const problem = check ? check(fieldValue) : unknownKey(`${section}.${key}`, Object.keys(fields).map((k) => `${section}.${k}`));
       if (problem) problems.push(check ? `${section}.${key}: ${problem}` : problem);
     }

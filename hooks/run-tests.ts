@@ -3,7 +3,7 @@
 // environment with a hard timeout, and report. Built as its own bundle and loaded only when a
 // push is tested, so pushes that run no tests never load it.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
@@ -58,7 +58,7 @@ export interface ProcessResult {
  * {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
  * process exits, the rest of its group is killed too, so forked children cannot outlive it.
  */
-export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void): Promise<ProcessResult> {
+export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void, groupFile?: string): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const log = openSync(logPath, 'a');
@@ -68,6 +68,8 @@ export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.Pro
     let partial = '';
     let timedOut = false;
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // If this hook is killed (SIGKILL runs no handler), the next taker of the slot kills the group.
+    if (groupFile && child.pid) writeFileSync(groupFile, String(child.pid));
     const killGroup = () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -95,6 +97,7 @@ export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.Pro
     const ticker = onTick ? setInterval(() => onTick(Math.round((Date.now() - started) / 1000)), PROGRESS_MS) : undefined;
     const finish = (exitCode: number | null, spawnError?: string) => {
       clearTimeout(timer);
+      if (groupFile) rmSync(groupFile, { force: true });
       if (ticker) clearInterval(ticker);
       const seconds = Math.round((Date.now() - started) / 1000);
       writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `exit code ${exitCode}`}, ${seconds} s]\n`);
@@ -110,6 +113,41 @@ export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.Pro
 interface Slot {
   dir: string;
   release: () => void;
+}
+
+/** The file in a slot that names the process group of the test command running there. */
+const groupFileOf = (slotDir: string) => join(slotDir, 'group');
+
+/**
+ * Kills the process group a killed hook left running in a slot (its test command, and what that
+ * forked), named by the slot's `group` file. It is only killed while it is provably ours: the
+ * group exists and its leader is gone (a group id is not reused while the group exists) or
+ * still works in this slot (Linux /proc; elsewhere a live leader is left alone).
+ */
+function killOrphanGroup(slotDir: string): void {
+  const file = groupFileOf(slotDir);
+  if (!existsSync(file)) return;
+  const pgid = Number(readFileSync(file, 'utf8'));
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pgid) || pgid <= 1) return;
+  let leaderCwd: string | undefined;
+  try {
+    leaderCwd = realpathSync(`/proc/${pgid}/cwd`);
+  } catch {
+    leaderCwd = undefined;
+  }
+  let leaderAlive = true;
+  try {
+    process.kill(pgid, 0);
+  } catch {
+    leaderAlive = false;
+  }
+  if (leaderAlive && !(leaderCwd && leaderCwd.startsWith(realpathSync(slotDir)))) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
 }
 
 /**
@@ -128,7 +166,10 @@ export async function acquireSlot(gitDir: string, concurrency: number, waitS: nu
       const lock = join(dir, 'lock');
       mkdirSync(dir, { recursive: true });
       const release = tryLock(lock, { orphanMs: 5000 });
-      if (release) return { dir, release };
+      if (release) {
+        killOrphanGroup(dir);
+        return { dir, release };
+      }
     }
     if (Date.now() > deadline) throw new Error(`no free test slot after ${waitS} s (agenthooks.testConcurrency is ${concurrency})`);
     if (Date.now() - told > PROGRESS_MS) {
@@ -207,7 +248,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       const keyFile = join(slot.dir, 'setup-key');
       if (!existsSync(keyFile) || readFileSync(keyFile, 'utf8') !== key) {
         input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
-        const setup = await runInGroup(policy.setup, work, env, policy.timeout, logPath);
+        const setup = await runInGroup(policy.setup, work, env, policy.timeout, logPath, undefined, groupFileOf(slot.dir));
         if (setup.exitCode !== 0) {
           return { lines: [`ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
         }
@@ -218,7 +259,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
     input.progress(`agent-hooks: running ${selection.files.length} of ${selection.total} test files (seed ${input.seed})`);
-    const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`));
+    const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`), groupFileOf(slot.dir));
     const run: TestRun = { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
     if (result.spawnError) run.failures.push(`cannot run test.command ${argv[0]}: ${result.spawnError}`);
     if (report && existsSync(report) && !result.timedOut) {

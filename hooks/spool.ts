@@ -1,7 +1,7 @@
 // The notification spool in the bare repo: `<git-dir>/agent-hooks/spool/`. A message is written
 // durably before anything tries to send it (temp file, fsync, rename), so no message is lost
 // when the sender, Slack or the machine fails.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanGitEnv } from '../git/git.js';
@@ -12,6 +12,58 @@ import type { PushEvent } from './read-notification.js';
 /** Where the spool lives, and where messages Slack refused for good are set aside. */
 export const spoolDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'spool');
 export const failedDir = (gitDir: string): string => join(spoolDir(gitDir), 'failed');
+
+/**
+ * Where post-receive keeps an event it could not spool (disk full, spool not writable): one JSON
+ * line each, beside the spool. `doctor` reports them and `notify --flush` spools them again.
+ */
+export const unspooledFile = (gitDir: string): string => join(gitDir, 'agent-hooks', 'unspooled.jsonl');
+
+/** Appends an event that could not be spooled to {@link unspooledFile}. @throws when that fails too. */
+export function keepUnspooled(gitDir: string, n: PushEvent | Notification): void {
+  appendFileSync(unspooledFile(gitDir), `${JSON.stringify(n)}\n`);
+}
+
+/** How many events wait in {@link unspooledFile}. */
+export function unspooledCount(gitDir: string): number {
+  const file = unspooledFile(gitDir);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+/**
+ * Moves the events of {@link unspooledFile} into the spool, in order; the file keeps those that
+ * still cannot be spooled. Returns how many were moved. @throws when the file cannot be rewritten.
+ */
+export function respoolUnspooled(gitDir: string): number {
+  const file = unspooledFile(gitDir);
+  if (!existsSync(file)) return 0;
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  let moved = 0;
+  for (const line of lines) {
+    try {
+      spoolEvent(gitDir, JSON.parse(line) as PushEvent);
+      moved++;
+    } catch {
+      break;
+    }
+  }
+  if (moved === lines.length) rmSync(file, { force: true });
+  else writeFileSync(file, `${lines.slice(moved).join('\n')}\n`);
+  return moved;
+}
+
+/** Why the spool cannot be written (a probe file is created and removed), or undefined when it can. */
+export function spoolProblem(gitDir: string): string | undefined {
+  const probe = join(spoolDir(gitDir), `.probe-${process.pid}`);
+  try {
+    mkdirSync(spoolDir(gitDir), { recursive: true });
+    writeFileSync(probe, 'probe');
+    rmSync(probe);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}
 
 /**
  * The webhook URL: `git config agenthooks.slack.webhookUrl`, else `AGENT_HOOKS_SLACK_WEBHOOK_URL`.

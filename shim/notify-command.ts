@@ -3,12 +3,13 @@ import { buildSlackMessage } from '../core/notification.js';
 import { formatTime } from '../core/text.js';
 import { cleanGitEnv, readConfig } from '../git/git.js';
 import { deliveryOptions, flushSpool, postMessage } from '../hooks/deliver.js';
-import { redact, repoName, webhookUrlFrom } from '../hooks/spool.js';
+import { redact, repoName, respoolUnspooled, webhookUrlFrom } from '../hooks/spool.js';
 import { readRepo } from '../installer/repo.js';
 import { EXIT, type CommandResult } from './claims-commands.js';
 
 /**
- * Flushes the spool of a bare repo now (in the foreground, with progress), or with `test` sends
+ * Flushes the spool of a bare repo now (first spooling the events post-receive could only keep
+ * in unspooled.jsonl) (in the foreground, with progress), or with `test` sends
  * one test message and reports Slack's answer. The webhook URL is never printed.
  */
 export async function notify(path: string, mode: 'flush' | 'test'): Promise<CommandResult> {
@@ -25,6 +26,8 @@ export async function notify(path: string, mode: 'flush' | 'test'): Promise<Comm
     if (result.kind === 'sent') return { exitCode: EXIT.ok, lines: ['Slack answered 200 ok: the test message was delivered'] };
     return { exitCode: EXIT.failed, lines: [`ERROR: Slack did not take the test message: ${result.reason}`] };
   }
+  const respooled = respoolUnspooled(repo.gitDir);
+  if (respooled > 0) lines.push(`${respooled} notifications that could not be spooled when their push landed are spooled now`);
   const report = await flushSpool(repo.gitDir, url, options);
   if (report.busy) lines.push('another sender is working on the spool; it will send what is there');
   lines.push(`${report.sent} sent, ${report.setAside} set aside (see agent-hooks/spool/failed), ${report.left} left in the spool`);
