@@ -73,6 +73,8 @@ export const DEFAULT_SETUP_INPUTS = ['package.json', 'package-lock.json', 'npm-s
 /** How a run ended: exit code, or timed out (seconds), with the failing tests found in a report or the output. */
 export interface TestRun {
   exitCode: number | null;
+  /** The signal that killed the test command (e.g. SIGSEGV), when no exit code. */
+  signal?: string;
   timedOut: boolean;
   /** Failing tests, one line each (`file: test name: message`). */
   failures: string[];
@@ -95,20 +97,21 @@ export function formatTestReport(refName: string, selection: TestSelection, run:
   const t = selection.files.length;
   const what = `(sample ${Math.round(selection.sample * 100)}% of ${selection.total} files, seed ${selection.seed})`;
   const passed = run.exitCode === 0 && !run.timedOut && run.missing.length === 0;
+  const ending = run.signal ? `was killed by signal ${run.signal}` : `exited with code ${run.exitCode}`;
   const lines: string[] = [];
   if (run.timedOut) {
     lines.push(`Tests: ${t} files, timed out after ${run.seconds} s ${what}`);
     lines.push(`ERROR: ${refName}: tests timed out after ${run.seconds} s (test.timeout); fix: make the slow test faster, or raise test.timeout; ${reproduce}`);
   } else {
     const failed = run.failedFiles ? run.failedFiles.length : passed ? 0 : t;
-    const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed, 0 failed` : `failed with exit code ${run.exitCode} (${t} files)`;
+    const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed, 0 failed` : `failed ${run.signal ? `(killed by signal ${run.signal})` : `with exit code ${run.exitCode}`} (${t} files)`;
     lines.push(`Tests: ${counted} ${what}`);
   }
   const errors = [
     ...run.missing.map((f) => `selected test file ${quote(f)} did not run (does the runner treat file arguments as filters?)`),
     ...run.failures,
   ];
-  if (!passed && !run.timedOut && errors.length === 0) errors.push(`the test command exited with ${run.exitCode}`);
+  if (!passed && !run.timedOut && errors.length === 0) errors.push(`the test command ${ending}; fix: run it locally (see reproduce)`);
   for (const e of errors.slice(0, MAX_FAILURE_LINES)) lines.push(`ERROR: ${refName}: ${e}`);
   if (errors.length > MAX_FAILURE_LINES) lines.push(`ERROR: ${refName}: and ${errors.length - MAX_FAILURE_LINES} more failures (see the log)`);
   if (run.unexpected.length > 0) lines.push(`WARNING: ${refName}: the runner also ran ${run.unexpected.length} unselected files (${run.unexpected.slice(0, 3).map(quote).join(', ')}${run.unexpected.length > 3 ? ', ...' : ''})`);

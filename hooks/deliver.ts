@@ -135,8 +135,10 @@ function setAside(gitDir: string, file: string, reason: string): void {
 /** Spool health for doctor: pending count, the oldest pending file's age (ms), messages set aside. */
 export function spoolHealth(gitDir: string, now: number): { pending: number; oldestMs: number; setAside: number } {
   const dir = spoolDir(gitDir);
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  // A spool that is not a directory is doctor's spoolProblem to report, not a crash here.
+  const isDir = (d: string) => existsSync(d) && statSync(d).isDirectory();
+  const files = isDir(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   const oldest = files.reduce((min, f) => Math.min(min, statSync(join(dir, f)).mtimeMs), now);
-  const failed = existsSync(failedDir(gitDir)) ? readdirSync(failedDir(gitDir)).filter((f) => f.endsWith('.json')).length : 0;
+  const failed = isDir(failedDir(gitDir)) ? readdirSync(failedDir(gitDir)).filter((f) => f.endsWith('.json')).length : 0;
   return { pending: files.length, oldestMs: now - oldest, setAside: failed };
 }

@@ -9,12 +9,23 @@ export interface LockOptions {
   maxAgeMs?: number;
 }
 
+/**
+ * Whether a process is running. A zombie (exited, not yet reaped) counts as gone: a detached
+ * process whose parent ended is reaped by PID 1, and in a container whose PID 1 does not reap,
+ * it stays a zombie forever and would hold its lock forever (found by test/faults). Linux /proc
+ * tells; elsewhere signal 0 alone decides.
+ */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 };
 

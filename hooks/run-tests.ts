@@ -47,6 +47,8 @@ export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** How a child process ended, with the last lines of its output (stdout and stderr). */
 export interface ProcessResult {
   exitCode: number | null;
+  /** The signal that ended the process, when it did not exit by itself. */
+  signal?: string;
   timedOut: boolean;
   seconds: number;
   tail: string[];
@@ -95,18 +97,18 @@ export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.Pro
       killGroup();
     }, timeoutS * 1000);
     const ticker = onTick ? setInterval(() => onTick(Math.round((Date.now() - started) / 1000)), PROGRESS_MS) : undefined;
-    const finish = (exitCode: number | null, spawnError?: string) => {
+    const finish = (exitCode: number | null, spawnError?: string, signal?: string) => {
       clearTimeout(timer);
       if (groupFile) rmSync(groupFile, { force: true });
       if (ticker) clearInterval(ticker);
       const seconds = Math.round((Date.now() - started) / 1000);
-      writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `exit code ${exitCode}`}, ${seconds} s]\n`);
+      writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `${signal ? `signal ${signal}` : `exit code ${exitCode}`}`}, ${seconds} s]\n`);
       closeSync(log);
-      resolve({ exitCode, timedOut, seconds: timedOut ? timeoutS : seconds, tail: partial ? [...tail, partial] : tail, spawnError });
+      resolve({ exitCode, timedOut, seconds: timedOut ? timeoutS : seconds, tail: partial ? [...tail, partial] : tail, spawnError, ...(signal ? { signal } : {}) });
     };
     child.on('error', (error) => finish(null, error.message));
     child.on('exit', () => killGroup());
-    child.on('close', (code) => finish(code));
+    child.on('close', (code, signal) => finish(code, undefined, signal ?? undefined));
   });
 }
 
@@ -260,7 +262,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     const argv = testArgv(policy.command, selection.files);
     input.progress(`agent-hooks: running ${selection.files.length} of ${selection.total} test files (seed ${input.seed})`);
     const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`), groupFileOf(slot.dir));
-    const run: TestRun = { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
+    const run: TestRun = { exitCode: result.exitCode, ...(result.signal ? { signal: result.signal } : {}), timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
     if (result.spawnError) run.failures.push(`cannot run test.command ${argv[0]}: ${result.spawnError}`);
     if (report && existsSync(report) && !result.timedOut) {
       const junit = readJUnit(readFileSync(report, 'utf8'), new Set(paths));
