@@ -43,7 +43,7 @@ if (mode === 'hang') setInterval(() => {}, 1000);
 if (mode === 'crash') process.kill(process.pid, 'SIGSEGV');
 if (mode === 'flood') { const mb = Buffer.alloc(1 << 20, 120); for (let i = 0; i < 100; i++) process.stdout.write(mb); process.exitCode = 1; }
 `;
-  commit(a, { 'agent-hooks.json': JSON.stringify({ test: { command: ['node', 'test/run.mjs'], files: ['test/**'], timeout } }), 'test/run.mjs': run, 'mode.txt': 'ok\n' }, 'tested project');
+  commit(a, { 'agent-hooks.json': JSON.stringify({ test: { command: ['node', 'test/run.mjs'], files: ['test/**'], timeout } }), 'test/run.mjs': run, 'test/$(touch pwned);`touch pwned2`.mjs': '', 'mode.txt': 'ok\n' }, 'tested project');
   expect(push(a).exitCode).toBe(0); // judged by the policy before it: no tests yet
   const pids = () => (existsSync(join(dir, 'pids')) ? readFileSync(join(dir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number) : []);
   return { upstream, a, pids };
@@ -95,6 +95,10 @@ describe('a test command that misbehaves', () => {
     const logFile = log.startsWith('/') ? log : join(upstream, log);
     expect(statSync(logFile).size).toBeLessThan(9 * 1024 * 1024);
     expect(readFileSync(logFile, 'utf8')).toMatch(/\[agent-hooks: log cut at \d+ bytes\]/);
+    // The selected file named like shell code reached the command as one argument, never a shell.
+    expect(readFileSync(logFile, 'utf8')).toContain('test/$(touch pwned);`touch pwned2`.mjs');
+    const work = join(upstream, 'agent-hooks', 'test', 'slot-0', 'work');
+    for (const name of ['pwned', 'pwned2']) expect(existsSync(join(work, name)) || existsSync(join(upstream, name))).toBe(false);
   });
 });
 
