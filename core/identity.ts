@@ -3,8 +3,12 @@ import { AGENT_ID } from './lock-file.js';
 import type { Verdict } from './verdict.js';
 import { quote, showJson } from './text.js';
 
-/** Variables in which git servers pass the identity they authenticated, in order of trust. */
-export const AUTHENTICATED_IDENTITY_VARS = ['GL_USERNAME', 'GITEA_PUSHER_NAME', 'GITHUB_USER_LOGIN', 'GL_USER'] as const;
+/**
+ * Variables in which git servers pass the identity they authenticated, in order of trust:
+ * GitLab, Gitea/Forgejo, GitHub Enterprise, gitolite (DESIGN.md "Identity"), then REMOTE_USER,
+ * which a web server sets for `git http-backend` (CGI/1.1, RFC 3875 section 4.1.11).
+ */
+export const AUTHENTICATED_IDENTITY_VARS = ['GL_USERNAME', 'GITEA_PUSHER_NAME', 'GITHUB_USER_LOGIN', 'GL_USER', 'REMOTE_USER'] as const;
 
 /** Where the pusher's id came from. */
 export type PusherSource = 'authenticated' | 'push-option' | 'committer' | 'none';
