@@ -5,6 +5,13 @@
 //   <hooks-dir>/agent-hooks/<version>/*.mjs          the bundled hook code, copied at install
 //   <hooks-dir>/agent-hooks/chained/<hook>           a hook that was there before; runs first
 //   <hooks-dir>/agent-hooks/install.json             what install did, for uninstall and doctor
+//
+// The platform layouts leave the platform's own hooks alone and add one executable to the
+// directory of hooks the platform runs in turn, each with the same stdin:
+//   gitlab  <git-dir>/custom_hooks/<hook>.d/agent-hooks, code in <git-dir>/custom_hooks/agent-hooks/
+//           (Gitaly's repository server hooks: docs.gitlab.com/administration/server_hooks)
+//   gitea   <git-dir>/hooks/<hook>.d/agent-hooks, code in <git-dir>/hooks/agent-hooks/
+//           (Gitea and Forgejo generate hooks/<hook> that runs every file of hooks/<hook>.d/)
 import { join } from 'node:path';
 
 /** The hooks agent-hooks installs in a bare repo (githooks(5)). */
@@ -16,19 +23,33 @@ export const SERVER_MODULES = ['run-tests', 'notify-sender'] as const;
 /** Every hook agent-hooks may have installed. */
 export const ALL_HOOKS = [...SERVER_HOOKS, ...CLIENT_HOOKS] as const;
 
-/** Paths of one installation, all absolute, given the absolute hooks dir. */
-export function installLayout(hooksDir: string, version: string) {
-  const home = join(hooksDir, 'agent-hooks');
+/** Where a server's hooks go: git's own hooks dir, or a platform's directory of hooks. */
+export const LAYOUTS = ['git', 'gitlab', 'gitea'] as const;
+export type LayoutKind = (typeof LAYOUTS)[number];
+
+/**
+ * Paths of one installation, all absolute. `baseDir` is the hooks dir for `git` and `gitea`,
+ * and `<git-dir>/custom_hooks` for `gitlab` (see {@link layoutBaseDir}).
+ */
+export function installLayout(baseDir: string, version: string, kind: LayoutKind = 'git') {
+  const home = join(baseDir, 'agent-hooks');
   return {
-    hooksDir,
+    kind,
+    hooksDir: baseDir,
     home,
     versionDir: join(home, version),
     chainedDir: join(home, 'chained'),
     manifest: join(home, 'install.json'),
-    stub: (hook: string) => join(hooksDir, hook),
+    stub: (hook: string) => (kind === 'git' ? join(baseDir, hook) : join(baseDir, `${hook}.d`, 'agent-hooks')),
     bundle: (hook: string) => join(home, version, `${hook}.mjs`),
+    // Platform layouts chain nothing: the platform runs every hook of the directory.
     chained: (hook: string) => join(home, 'chained', hook),
   };
+}
+
+/** The base dir of a layout for a repository: `<git-dir>/custom_hooks` for GitLab, else the hooks dir. */
+export function layoutBaseDir(kind: LayoutKind, gitDir: string, hooksDir: string): string {
+  return kind === 'gitlab' ? join(gitDir, 'custom_hooks') : hooksDir;
 }
 
 /** The chained hook beside a running bundle (`<home>/<version>/<hook>.mjs` -> `<home>/chained/<hook>`). */

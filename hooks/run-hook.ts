@@ -33,6 +33,10 @@ export async function runHook(hook: string, moduleUrl: string, body: HookBody): 
     if (process.env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error && error.stack) lines.push(...error.stack.split('\n'));
     exitCode = 1;
   }
+  // GitLab shows a hook's refusal in its web UI only from lines that start with GL-HOOK-ERR:
+  // (docs.gitlab.com/administration/server_hooks, "Custom error messages"); the stub of the
+  // gitlab layout sets AGENT_HOOKS_LAYOUT.
+  if (process.env.AGENT_HOOKS_LAYOUT === 'gitlab') lines = lines.map((l) => (l.startsWith('ERROR:') ? `GL-HOOK-ERR: ${l}` : l));
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
   process.exit(exitCode);
 }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_FILE } from '../core/policy.js';
 import { cleanGitEnv, type GitOptions, gitText, readConfig, readObjects, runGit } from '../git/git.js';
-import { CLIENT_HOOKS, installLayout, SERVER_HOOKS } from '../hooks/layout.js';
+import { CLIENT_HOOKS, installLayout, layoutBaseDir, SERVER_HOOKS } from '../hooks/layout.js';
+import { detectPlatform } from './install.js';
+import { findInstallation } from './manifest.js';
 import { readClaimsView } from '../hooks/read-commit.js';
 import { spoolHealth } from '../hooks/deliver.js';
 import { spoolDir, spoolProblem, unspooledCount, unspooledFile } from '../hooks/spool.js';
@@ -35,8 +37,14 @@ export function doctor(path: string, version: string): Finding[] {
   const findings: Finding[] = [];
   const ok = (text: string) => findings.push({ ok: true, text });
   const fault = (text: string) => findings.push({ ok: false, text });
-  const reinstall = `agent-hooks install ${repo.path}`;
-  const layout = installLayout(repo.hooksDir, version);
+  const { kind } = findInstallation(repo.gitDir, repo.hooksDir);
+  const reinstall = `agent-hooks install${kind === 'git' ? '' : ` --layout ${kind}`} ${repo.path}`;
+  const layout = installLayout(layoutBaseDir(kind, repo.gitDir, repo.hooksDir), version, kind);
+  if (repo.bare) {
+    const platform = detectPlatform(repo.gitDir, repo.hooksDir);
+    if (platform && platform !== kind) fault(`${repo.path} looks like a ${platform === 'gitea' ? 'Gitea or Forgejo' : 'GitLab'} repository, but agent-hooks is installed with the ${kind} layout; fix: agent-hooks uninstall ${repo.path} && agent-hooks install --layout ${platform} ${repo.path}`);
+    else ok(`layout ${kind}: ${kind === 'git' ? `hooks in ${layout.hooksDir}` : `one hook each in ${layout.hooksDir}/<hook>.d/, beside the platform's own`}`);
+  }
   for (const hook of repo.bare ? SERVER_HOOKS : CLIENT_HOOKS) {
     const stubPath = layout.stub(hook);
     const text = readIfExists(stubPath)?.toString('utf8');

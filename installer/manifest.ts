@@ -1,4 +1,6 @@
 // install.json: what install did, so uninstall restores exactly that and doctor can check it.
+import { existsSync } from 'node:fs';
+import { installLayout, layoutBaseDir, type LayoutKind } from '../hooks/layout.js';
 import { readIfExists } from './files.js';
 
 /**
@@ -11,6 +13,21 @@ export interface Manifest {
   nodePath: string;
   hooks: string[];
   previousAdvertisePushOptions?: string | null;
+  /** Where the server hooks went (absent: `git`, as before layouts existed). */
+  layout?: LayoutKind;
+}
+
+/**
+ * The installation in a repository, if any: its layout and record. GitLab's lives in
+ * `<git-dir>/custom_hooks/agent-hooks/`; git's and Gitea's in `<hooks-dir>/agent-hooks/`, told
+ * apart by the record's `layout`.
+ * @throws Error when a record is not valid JSON.
+ */
+export function findInstallation(gitDir: string, hooksDir: string): { kind: LayoutKind; manifest?: Manifest } {
+  const gitlab = installLayout(layoutBaseDir('gitlab', gitDir, hooksDir), 'any', 'gitlab');
+  if (existsSync(gitlab.manifest)) return { kind: 'gitlab', manifest: readManifest(gitlab.manifest) };
+  const manifest = readManifest(installLayout(hooksDir, 'any').manifest);
+  return { kind: manifest?.layout ?? 'git', manifest };
 }
 
 /** Reads the install record; undefined when there is none. @throws Error when it is not valid JSON. */

@@ -20,6 +20,8 @@ export interface StubOptions {
    * and no chained hook is there to run.
    */
   notifyOnlyChained?: string;
+  /** Variables the stub exports for the hook (e.g. AGENT_HOOKS_LAYOUT=gitlab). */
+  env?: Record<string, string>;
 }
 
 /** The stub text for one hook: shebang, version line, CA hand-over, optional quick exit, exec line. */
@@ -34,6 +36,7 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
       `if [ -z "\${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] && [ ! -x ${shellQuote(options.notifyOnlyChained)} ] && ! git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1; then exit 0; fi`,
     );
   }
+  for (const [name, value] of Object.entries(options.env ?? {})) lines.push(`${name}=${shellQuote(value)}; export ${name}`);
   lines.push(
     '# node starts ~100 ms faster without NODE_EXTRA_CA_CERTS; the hook gives it back to what it starts',
     `if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ]; then ${SAVED_CA_CERTS}=$NODE_EXTRA_CA_CERTS; export ${SAVED_CA_CERTS}; unset NODE_EXTRA_CA_CERTS; fi`,

@@ -1,9 +1,10 @@
 // `agent-hooks uninstall <repo>`: removes only what install wrote and puts back what it moved.
-import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cleanGitEnv, runGit } from '../git/git.js';
-import { ALL_HOOKS, installLayout } from '../hooks/layout.js';
+import { ALL_HOOKS, installLayout, layoutBaseDir } from '../hooks/layout.js';
 import { readIfExists } from './files.js';
-import { readManifest } from './manifest.js';
+import { findInstallation } from './manifest.js';
 import { readRepo } from './repo.js';
 import { parseStub } from './stub.js';
 
@@ -14,15 +15,15 @@ export interface UninstallReport {
 }
 
 /**
- * Uninstalls from a bare repo: deletes the stubs it wrote, moves chained hooks back, restores
+ * Uninstalls from a bare repo (any layout: git's hooks dir, GitLab's or Gitea's `<hook>.d`): deletes the stubs it wrote, moves chained hooks back, restores
  * `receive.advertisePushOptions`, removes `<hooks-dir>/agent-hooks`. A hook file that is no
  * longer an agent-hooks stub is left alone (and its chained predecessor kept), with a warning.
  * @throws RepoError when the path is not a git repository.
  */
 export function uninstall(path: string, options: { dryRun?: boolean } = {}): UninstallReport {
   const repo = readRepo(path);
-  const layout = installLayout(repo.hooksDir, 'any');
-  const manifest = readManifest(layout.manifest);
+  const { kind, manifest } = findInstallation(repo.gitDir, repo.hooksDir);
+  const layout = installLayout(layoutBaseDir(kind, repo.gitDir, repo.hooksDir), 'any', kind);
   const report: UninstallReport = { steps: [], warnings: [] };
   const step = (description: string, apply: () => void) => {
     report.steps.push(description);
@@ -41,6 +42,10 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
       continue;
     }
     if (ours) step(`remove the ${hook} stub ${stubPath}`, () => unlinkSync(stubPath));
+    // A platform's <hook>.d that install created and that is empty now goes too.
+    if (ours && kind !== 'git') step(`remove ${dirname(stubPath)} if it is empty`, () => {
+      if (readdirSync(dirname(stubPath)).length === 0) rmdirSync(dirname(stubPath));
+    });
     if (existsSync(layout.chained(hook))) step(`restore the earlier ${hook} hook from ${layout.chained(hook)}`, () => renameSync(layout.chained(hook), stubPath));
   }
   if (manifest?.previousAdvertisePushOptions !== undefined) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../core/version.js';
+import { LAYOUTS, type LayoutKind } from '../hooks/layout.js';
 import { doctor } from '../installer/doctor.js';
 import { install } from '../installer/install.js';
 import { RepoError } from '../installer/repo.js';
@@ -55,12 +56,13 @@ async function main(): Promise<void> {
         y
           .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to, or a clone or worktree' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' })
-          .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" }),
+          .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" })
+          .option('layout', { choices: LAYOUTS, default: 'git' as LayoutKind, describe: "bare repos: git's hooks dir; gitlab: custom_hooks/<hook>.d/ (Gitaly); gitea: hooks/<hook>.d/ (Gitea, Forgejo). The platform's own hooks stay" }),
       (argv) => {
-        const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force });
+        const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force, layout: argv.layout });
         const prefix = argv.dryRun ? 'would ' : '';
-        if (report.steps.length === 0) print([`agent-hooks ${VERSION} is already installed in ${report.repo?.hooksDir}; nothing changed`]);
-        else print([...report.steps.map((s) => `${prefix}${s}`), ...(argv.dryRun ? [] : [`agent-hooks ${VERSION} installed in ${report.repo?.hooksDir}`])]);
+        if (report.steps.length === 0) print([`agent-hooks ${VERSION} is already installed in ${report.where}; nothing changed`]);
+        else print([...report.steps.map((s) => `${prefix}${s}`), ...(argv.dryRun ? [] : [`agent-hooks ${VERSION} installed in ${report.where}`])]);
       },
     )
     .command(
