@@ -12,6 +12,10 @@
 //           (Gitaly's repository server hooks: docs.gitlab.com/administration/server_hooks)
 //   gitea   <git-dir>/hooks/<hook>.d/agent-hooks, code in <git-dir>/hooks/agent-hooks/
 //           (Gitea and Forgejo generate hooks/<hook> that runs every file of hooks/<hook>.d/)
+//   gitolite <git-dir>/hooks/agent-hooks/hooks/<hook>, code in <git-dir>/hooks/agent-hooks/;
+//           gitolite's repo-specific hooks run them through a dispatcher (<hooks-dir>/agent-hooks/
+//           gitolite-hook, copied by the admin into LOCAL_CODE/hooks/repo-specific/), beside
+//           gitolite's own update hook (docs/gitolite.md)
 import { join } from 'node:path';
 
 /** The hooks agent-hooks installs in a bare repo (githooks(5)). */
@@ -24,7 +28,7 @@ export const SERVER_MODULES = ['run-tests', 'notify-sender'] as const;
 export const ALL_HOOKS = [...SERVER_HOOKS, ...CLIENT_HOOKS] as const;
 
 /** Where a server's hooks go: git's own hooks dir, or a platform's directory of hooks. */
-export const LAYOUTS = ['git', 'gitlab', 'gitea'] as const;
+export const LAYOUTS = ['git', 'gitlab', 'gitea', 'gitolite'] as const;
 export type LayoutKind = (typeof LAYOUTS)[number];
 
 /**
@@ -40,12 +44,29 @@ export function installLayout(baseDir: string, version: string, kind: LayoutKind
     versionDir: join(home, version),
     chainedDir: join(home, 'chained'),
     manifest: join(home, 'install.json'),
-    stub: (hook: string) => (kind === 'git' ? join(baseDir, hook) : join(baseDir, `${hook}.d`, 'agent-hooks')),
+    // gitolite: not hooks/<hook>.d, which its multi-hook driver would take for hooks/<hook>.* to run.
+    stub: (hook: string) => (kind === 'git' ? join(baseDir, hook) : kind === 'gitolite' ? join(home, 'hooks', hook) : join(baseDir, `${hook}.d`, 'agent-hooks')),
     bundle: (hook: string) => join(home, version, `${hook}.mjs`),
     // Platform layouts chain nothing: the platform runs every hook of the directory.
     chained: (hook: string) => join(home, 'chained', hook),
+    /** gitolite: the repo-specific hook that runs this repository's <hook>.d/agent-hooks. */
+    gitoliteHook: join(home, 'gitolite-hook'),
   };
 }
+
+/**
+ * The gitolite repo-specific hook (the same for every repository and version): gitolite links
+ * it as hooks/<hook>.hNN-agent-hooks and its multi-hook driver runs it with the hook's stdin; it
+ * runs the repository's own agent-hooks stub for that hook.
+ */
+export const GITOLITE_HOOK = `#!/bin/sh
+# agent-hooks for gitolite's repo-specific hooks (option hook.pre-receive = agent-hooks, and the same
+# for post-receive). gitolite runs this as hooks/<hook>.hNN-agent-hooks; it runs the stub that
+# \`agent-hooks install --layout gitolite <repo>\` wrote for that hook.
+hook=$(basename "$0")
+hook=\${hook%%.h[0-9]*}
+exec "\${GIT_DIR:-.}/hooks/agent-hooks/hooks/$hook" "$@"
+`;
 
 /** The base dir of a layout for a repository: `<git-dir>/custom_hooks` for GitLab, else the hooks dir. */
 export function layoutBaseDir(kind: LayoutKind, gitDir: string, hooksDir: string): string {

@@ -1,11 +1,11 @@
 // `agent-hooks doctor <repo>`: checks an installation and proves it with a synthetic push.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_FILE } from '../core/policy.js';
 import { cleanGitEnv, type GitOptions, gitText, readConfig, readObjects, runGit } from '../git/git.js';
 import { CLIENT_HOOKS, installLayout, layoutBaseDir, SERVER_HOOKS } from '../hooks/layout.js';
-import { detectPlatform } from './install.js';
+import { detectPlatform, PLATFORM_NAMES } from './install.js';
 import { findInstallation } from './manifest.js';
 import { readClaimsView } from '../hooks/read-commit.js';
 import { spoolHealth } from '../hooks/deliver.js';
@@ -42,8 +42,15 @@ export function doctor(path: string, version: string): Finding[] {
   const layout = installLayout(layoutBaseDir(kind, repo.gitDir, repo.hooksDir), version, kind);
   if (repo.bare) {
     const platform = detectPlatform(repo.gitDir, repo.hooksDir);
-    if (platform && platform !== kind) fault(`${repo.path} looks like a ${platform === 'gitea' ? 'Gitea or Forgejo' : 'GitLab'} repository, but agent-hooks is installed with the ${kind} layout; fix: agent-hooks uninstall ${repo.path} && agent-hooks install --layout ${platform} ${repo.path}`);
-    else ok(`layout ${kind}: ${kind === 'git' ? `hooks in ${layout.hooksDir}` : `one hook each in ${layout.hooksDir}/<hook>.d/, beside the platform's own`}`);
+    if (platform && platform !== kind && !(platform === 'gitolite' && kind === 'gitolite')) fault(`${repo.path} looks like a ${PLATFORM_NAMES[platform]} repository, but agent-hooks is installed with the ${kind} layout; fix: agent-hooks uninstall ${repo.path} && agent-hooks install --layout ${platform} ${repo.path}`);
+    else ok(`layout ${kind}: ${kind === 'git' ? `hooks in ${layout.hooksDir}` : kind === 'gitolite' ? `hooks in ${layout.home}/hooks/, run by gitolite's repo-specific hooks` : `one hook each in ${layout.hooksDir}/<hook>.d/, beside the platform's own`}`);
+    if (kind === 'gitolite') {
+      const names = readdirSync(repo.hooksDir);
+      for (const hook of SERVER_HOOKS) {
+        if (names.some((n) => n.startsWith(`${hook}.h`) && n.endsWith('-agent-hooks'))) ok(`gitolite runs agent-hooks for ${hook}`);
+        else fault(`gitolite does not run agent-hooks for ${hook} yet (no ${repo.hooksDir}/${hook}.hNN-agent-hooks); fix: copy ${layout.gitoliteHook} to LOCAL_CODE/hooks/repo-specific/agent-hooks, add "option hook.${hook} = agent-hooks" for this repository to gitolite.conf and push gitolite-admin (docs/gitolite.md)`);
+      }
+    }
   }
   for (const hook of repo.bare ? SERVER_HOOKS : CLIENT_HOOKS) {
     const stubPath = layout.stub(hook);

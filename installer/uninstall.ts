@@ -43,7 +43,7 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
     }
     if (ours) step(`remove the ${hook} stub ${stubPath}`, () => unlinkSync(stubPath));
     // A platform's <hook>.d that install created and that is empty now goes too.
-    if (ours && kind !== 'git') step(`remove ${dirname(stubPath)} if it is empty`, () => {
+    if (ours && (kind === 'gitea' || kind === 'gitlab')) step(`remove ${dirname(stubPath)} if it is empty`, () => {
       if (readdirSync(dirname(stubPath)).length === 0) rmdirSync(dirname(stubPath));
     });
     if (existsSync(layout.chained(hook))) step(`restore the earlier ${hook} hook from ${layout.chained(hook)}`, () => renameSync(layout.chained(hook), stubPath));

@@ -57,12 +57,21 @@ async function main(): Promise<void> {
           .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to, or a clone or worktree' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' })
           .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" })
-          .option('layout', { choices: LAYOUTS, default: 'git' as LayoutKind, describe: "bare repos: git's hooks dir; gitlab: custom_hooks/<hook>.d/ (Gitaly); gitea: hooks/<hook>.d/ (Gitea, Forgejo). The platform's own hooks stay" }),
+          .option('layout', { choices: LAYOUTS, default: 'git' as LayoutKind, describe: "bare repos: git's hooks dir; gitlab: custom_hooks/<hook>.d/ (Gitaly); gitea: hooks/<hook>.d/ (Gitea, Forgejo); gitolite: hooks/<hook>.d/, run by gitolite's repo-specific hooks. The platform's own hooks stay" }),
       (argv) => {
         const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force, layout: argv.layout });
         const prefix = argv.dryRun ? 'would ' : '';
         if (report.steps.length === 0) print([`agent-hooks ${VERSION} is already installed in ${report.where}; nothing changed`]);
         else print([...report.steps.map((s) => `${prefix}${s}`), ...(argv.dryRun ? [] : [`agent-hooks ${VERSION} installed in ${report.where}`])]);
+        if (argv.layout === 'gitolite' && report.where) {
+          print([
+            'next, as the gitolite admin (docs/gitolite.md), once per server:',
+            `  cp ${join(report.where, 'agent-hooks', 'gitolite-hook')} <LOCAL_CODE>/hooks/repo-specific/agent-hooks`,
+            'and for this repository in gitolite.conf, then push gitolite-admin:',
+            '  option hook.pre-receive = agent-hooks',
+            '  option hook.post-receive = agent-hooks',
+          ]);
+        }
       },
     )
     .command(
