@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-const hooks = ['pre-receive', 'post-receive', 'pre-commit', 'run-tests', 'notify-sender'];
+const hooks = ['pre-receive', 'pre-commit', 'run-tests', 'notify-sender'];
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
 
 rmSync('dist', { recursive: true, force: true });

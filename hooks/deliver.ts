@@ -2,6 +2,7 @@
 // one per second (Slack: "1 per second" for incoming webhooks), honouring 429 Retry-After,
 // retrying 5xx and network errors with backoff, setting aside what Slack refuses for good.
 // HTTP through Node's fetch (undici inside Node), with a deadline per request.
+import { parseRawPushEvent, pushEventOfRaw } from './raw-event.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tryLock } from './pid-lock.js';
 import { join } from 'node:path';
@@ -74,7 +75,8 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
   mkdirSync(dir, { recursive: true });
   const report: FlushReport = { sent: 0, setAside: 0, left: 0, busy: false };
   const deadline = Date.now() + options.budgetMs;
-  const pending = () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  // .raw: push events the post-receive stub wrote in sh; .json: refused pushes from pre-receive.
+  const pending = () => readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.raw')).sort();
   for (;;) {
     const release = tryLock(join(dir, '.lock'), { orphanMs: 5000, maxAgeMs: STALE_LOCK_MS });
     if (!release) return { ...report, busy: true, left: pending().length };
@@ -85,8 +87,10 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
         const path = join(dir, file);
         let message: SlackMessage;
         try {
-          const spooled = JSON.parse(readFileSync(path, 'utf8')) as PushEvent | Notification;
-          const notification = 'updates' in spooled ? readNotification(spooled, { env: { ...process.env, GIT_DIR: gitDir } }, Date.now()) : spooled;
+          const git = { env: { ...process.env, GIT_DIR: gitDir } };
+          const text = readFileSync(path, 'utf8');
+          const spooled = file.endsWith('.raw') ? pushEventOfRaw(parseRawPushEvent(text), gitDir, git) : (JSON.parse(text) as PushEvent | Notification);
+          const notification = 'updates' in spooled ? readNotification(spooled, git, Date.now()) : spooled;
           message = buildSlackMessage(notification, options.commitUrl);
         } catch (error) {
           setAside(gitDir, file, `unreadable spool file: ${(error as Error).message}`);
@@ -137,8 +141,8 @@ export function spoolHealth(gitDir: string, now: number): { pending: number; old
   const dir = spoolDir(gitDir);
   // A spool that is not a directory is doctor's spoolProblem to report, not a crash here.
   const isDir = (d: string) => existsSync(d) && statSync(d).isDirectory();
-  const files = isDir(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  const files = isDir(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.raw')) : [];
   const oldest = files.reduce((min, f) => Math.min(min, statSync(join(dir, f)).mtimeMs), now);
-  const failed = isDir(failedDir(gitDir)) ? readdirSync(failedDir(gitDir)).filter((f) => f.endsWith('.json')).length : 0;
+  const failed = isDir(failedDir(gitDir)) ? readdirSync(failedDir(gitDir)).filter((f) => f.endsWith('.json') || f.endsWith('.raw')).length : 0;
   return { pending: files.length, oldestMs: now - oldest, setAside: failed };
 }

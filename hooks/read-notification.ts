@@ -1,4 +1,4 @@
-// Gathers what post-receive announces: every oid resolved at once, new commits deduplicated
+// Expands what post-receive spooled into what is announced: new commits deduplicated
 // against every other ref (as git-multimail does), force pushes, diffstats, claim changes.
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
 import type { ClaimEvent, Notification, RefEvent } from '../core/notification.js';
@@ -12,9 +12,10 @@ import { policyFromText } from './read-push.js';
 export const MAX_COMMITS_READ = 500;
 
 /**
- * What post-receive spools: the push as it landed, with every oid it needs resolved at that
- * moment (refs may move again right after). The sender expands it into a {@link Notification};
- * objects never change, so the expansion can happen later, off the push's path.
+ * A push as it landed, with every oid it needs resolved at that moment (refs may move again
+ * right after), made by the sender from the raw event the post-receive stub spooled
+ * (hooks/raw-event.ts). It is expanded into a {@link Notification}; objects never change, so the
+ * expansion can happen later, off the push's path.
  */
 export interface PushEvent {
   id: string;
@@ -25,18 +26,6 @@ export interface PushEvent {
   updates: RefUpdate[];
   /** The oids of every other ref right after the push: commits reachable from them are not new. */
   others: string[];
-}
-
-/** Reads the push event in post-receive: one for-each-ref. `pusher` as pre-receive would judge it. */
-export function readPushEvent(updates: readonly RefUpdate[], git: GitOptions, claimsRef: string, pusher: string, repo: string, now: number): PushEvent {
-  const updated = new Set(updates.map((u) => u.refName));
-  const others = gitText(['for-each-ref', '--format=%(objectname) %(refname)'], git)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ') as [string, string])
-    .filter(([, name]) => !updated.has(name))
-    .map(([oid]) => oid);
-  return { id: `${formatTime(now)}-${updates[0]?.newOid.slice(0, 10) ?? ''}`, time: formatTime(now), repo, pusher, claimsRef, updates: [...updates], others: [...new Set(others)] };
 }
 
 /** Expands a push event into the notification: new commits (deduplicated), force pushes, diffstats, claims. */

@@ -1,7 +1,7 @@
 // The notification spool in the bare repo: `<git-dir>/agent-hooks/spool/`. A message is written
 // durably before anything tries to send it (temp file, fsync, rename), so no message is lost
 // when the sender, Slack or the machine fails.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanGitEnv } from '../git/git.js';
@@ -14,42 +14,27 @@ export const spoolDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 
 export const failedDir = (gitDir: string): string => join(spoolDir(gitDir), 'failed');
 
 /**
- * Where post-receive keeps an event it could not spool (disk full, spool not writable): one JSON
- * line each, beside the spool. `doctor` reports them and `notify --flush` spools them again.
+ * Where the post-receive stub keeps a push event it could not spool (disk full, spool not
+ * writable), one raw file each. `doctor` reports them and `notify --flush` spools them again.
  */
-export const unspooledFile = (gitDir: string): string => join(gitDir, 'agent-hooks', 'unspooled.jsonl');
+export const unspooledDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'unspooled');
 
-/** Appends an event that could not be spooled to {@link unspooledFile}. @throws when that fails too. */
-export function keepUnspooled(gitDir: string, n: PushEvent | Notification): void {
-  appendFileSync(unspooledFile(gitDir), `${JSON.stringify(n)}\n`);
-}
+const unspooledNames = (gitDir: string): string[] => (existsSync(unspooledDir(gitDir)) ? readdirSync(unspooledDir(gitDir)).filter((f) => f.endsWith('.raw')).sort() : []);
 
-/** How many events wait in {@link unspooledFile}. */
+/** How many events wait in {@link unspooledDir}. */
 export function unspooledCount(gitDir: string): number {
-  const file = unspooledFile(gitDir);
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+  return unspooledNames(gitDir).length;
 }
 
 /**
- * Moves the events of {@link unspooledFile} into the spool, in order; the file keeps those that
- * still cannot be spooled. Returns how many were moved. @throws when the file cannot be rewritten.
+ * Moves the events of {@link unspooledDir} into the spool, oldest first (names sort by time).
+ * Returns how many were moved. @throws when the spool cannot be written.
  */
 export function respoolUnspooled(gitDir: string): number {
-  const file = unspooledFile(gitDir);
-  if (!existsSync(file)) return 0;
-  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  let moved = 0;
-  for (const line of lines) {
-    try {
-      spoolEvent(gitDir, JSON.parse(line) as PushEvent);
-      moved++;
-    } catch {
-      break;
-    }
-  }
-  if (moved === lines.length) rmSync(file, { force: true });
-  else writeFileSync(file, `${lines.slice(moved).join('\n')}\n`);
-  return moved;
+  const names = unspooledNames(gitDir);
+  if (names.length > 0) mkdirSync(spoolDir(gitDir), { recursive: true });
+  for (const name of names) renameSync(join(unspooledDir(gitDir), name), join(spoolDir(gitDir), name));
+  return names.length;
 }
 
 /** Why the spool cannot be written (a probe file is created and removed), or undefined when it can. */

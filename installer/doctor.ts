@@ -9,7 +9,7 @@ import { detectPlatform, PLATFORM_NAMES } from './install.js';
 import { findInstallation } from './manifest.js';
 import { readClaimsView } from '../hooks/read-commit.js';
 import { spoolHealth } from '../hooks/deliver.js';
-import { spoolDir, spoolProblem, unspooledCount, unspooledFile } from '../hooks/spool.js';
+import { spoolDir, spoolProblem, unspooledCount, unspooledDir } from '../hooks/spool.js';
 import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
 import { isExecutable, readIfExists } from './files.js';
 import { readRepo } from './repo.js';
@@ -90,7 +90,7 @@ export function doctor(path: string, version: string): Finding[] {
     fault(`the notification spool holds ${spool.pending} messages, the oldest ${Math.round(spool.oldestMs / 60_000)} min old: is Slack reachable? fix: agent-hooks notify --test ${repo.path}, then agent-hooks notify --flush ${repo.path}`);
   } else ok(`notification spool: ${spool.pending} pending`);
   const unwritable = spoolProblem(repo.gitDir);
-  if (unwritable) fault(`the notification spool ${spoolDir(repo.gitDir)} cannot be written (${unwritable}): pushes land, but their notifications wait in ${unspooledFile(repo.gitDir)}; fix: free the disk or fix the directory's permissions`);
+  if (unwritable) fault(`the notification spool ${spoolDir(repo.gitDir)} cannot be written (${unwritable}): pushes land, but their notifications wait in ${unspooledDir(repo.gitDir)}; fix: free the disk or fix the directory's permissions`);
   const unspooled = unspooledCount(repo.gitDir);
   if (unspooled > 0) fault(`${unspooled} notifications could not be spooled when their push landed; fix: once the spool can be written, agent-hooks notify --flush ${repo.path}`);
   if (spool.setAside > 0) fault(`${spool.setAside} notifications were refused by Slack and set aside; fix: read the .reason files in ${repo.gitDir}/agent-hooks/spool/failed`);

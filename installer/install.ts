@@ -9,7 +9,7 @@ import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS
 import { readIfExists, writeFileAtomic } from './files.js';
 import { findInstallation, type Manifest } from './manifest.js';
 import { readRepo, RepoError, type Repo } from './repo.js';
-import { formatStub, parseStub } from './stub.js';
+import { formatPostReceiveStub, formatStub, parseStub } from './stub.js';
 
 /** Inputs of an install: where the built hook bundles are, which node runs them, the version. */
 export interface InstallOptions {
@@ -119,7 +119,8 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     });
   };
 
-  for (const hook of repo.bare ? [...SERVER_HOOKS, ...SERVER_MODULES] : hooks) {
+  // post-receive is plain sh (formatPostReceiveStub): it has no bundle of its own.
+  for (const hook of repo.bare ? ['pre-receive', ...SERVER_MODULES] : hooks) {
     const bundle = readIfExists(join(options.bundleDir, `${hook}.mjs`));
     if (!bundle) throw new Error(`the built hook ${join(options.bundleDir, `${hook}.mjs`)} is missing; run npm run build`);
     write(layout.bundle(hook), bundle, 0o644, `${hook} code`);
@@ -144,11 +145,10 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
         },
       });
     }
-    const stubOptions = {
-      ...(hook === 'post-receive' ? { notifyOnlyChained: layout.chained(hook) } : {}),
-      ...(kind === 'gitlab' ? { env: { AGENT_HOOKS_LAYOUT: 'gitlab' } } : {}),
-    };
-    write(stubPath, formatStub(options.version, options.nodePath, layout.bundle(hook), stubOptions), 0o755, `${hook} stub`, isOurs ? existing : undefined);
+    const text = hook === 'post-receive'
+      ? formatPostReceiveStub(options.version, options.nodePath, layout.bundle('notify-sender'), layout.chained(hook))
+      : formatStub(options.version, options.nodePath, layout.bundle(hook), kind === 'gitlab' ? { env: { AGENT_HOOKS_LAYOUT: 'gitlab' } } : {});
+    write(stubPath, text, 0o755, `${hook} stub`, isOurs ? existing : undefined);
   }
 
   if (kind === 'gitolite') write(layout.gitoliteHook, GITOLITE_HOOK, 0o755, 'gitolite repo-specific hook');

@@ -1,5 +1,6 @@
 // The hook stub: a few lines of sh that exec the installed bundle with the node that installed
 // it (husky's habit: the stub is tiny, the runner owns the behaviour).
+import { AUTHENTICATED_IDENTITY_VARS } from '../core/identity.js';
 import { shellQuote } from './files.js';
 
 const MARKER = /^# agent-hooks (\S+): /m;
@@ -12,30 +13,18 @@ const EXEC = /^exec '((?:[^']|'\\'')*)' '((?:[^']|'\\'')*)' "\$@"$/m;
  */
 export const SAVED_CA_CERTS = 'AGENT_HOOKS_NODE_EXTRA_CA_CERTS';
 
-/** What a stub may skip: `post-receive` starts no node at all when there is nothing to announce. */
+/** What a stub sets for its hook. */
 export interface StubOptions {
-  /**
-   * For post-receive: the path of the chained hook. The stub exits 0 without starting node when
-   * no webhook URL is configured (`agenthooks.slack.webhookUrl`, `AGENT_HOOKS_SLACK_WEBHOOK_URL`)
-   * and no chained hook is there to run.
-   */
-  notifyOnlyChained?: string;
   /** Variables the stub exports for the hook (e.g. AGENT_HOOKS_LAYOUT=gitlab). */
   env?: Record<string, string>;
 }
 
-/** The stub text for one hook: shebang, version line, CA hand-over, optional quick exit, exec line. */
+/** The stub text for one hook: shebang, version line, exported variables, CA hand-over, exec line. */
 export function formatStub(version: string, nodePath: string, bundlePath: string, options: StubOptions = {}): string {
   const lines = [
     '#!/bin/sh',
     `# agent-hooks ${version}: installed by \`agent-hooks install\`; remove with \`agent-hooks uninstall\``,
   ];
-  if (options.notifyOnlyChained !== undefined) {
-    lines.push(
-      '# nothing to announce and no chained hook: no node start',
-      `if [ -z "\${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] && [ ! -x ${shellQuote(options.notifyOnlyChained)} ] && ! git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1; then exit 0; fi`,
-    );
-  }
   for (const [name, value] of Object.entries(options.env ?? {})) lines.push(`${name}=${shellQuote(value)}; export ${name}`);
   lines.push(
     '# node starts ~100 ms faster without NODE_EXTRA_CA_CERTS; the hook gives it back to what it starts',
@@ -44,6 +33,60 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The post-receive stub: plain sh, so no node starts while the pusher waits (DESIGN.md
+ * "Notifications": spool, then send from a detached process). It runs the chained hook with the
+ * same stdin; then, when a webhook URL is configured, writes a raw push event into the spool
+ * (temp file, sync, rename: the pushed ref updates, the identity variables and push options, and
+ * every ref's oid right now, since refs may move again) and starts the Slack sender detached,
+ * with its stdio closed and without the hook's GIT_* variables. A spool that cannot be written
+ * gets a WARNING line and the event goes to `agent-hooks/unspooled/` for `notify --flush`.
+ * Raw events are read by hooks/raw-event.ts.
+ */
+export function formatPostReceiveStub(version: string, nodePath: string, senderPath: string, chainedPath: string): string {
+  const vars = AUTHENTICATED_IDENTITY_VARS.map((v) => `  if [ -n "\${${v}+set}" ]; then printf 'env ${v}=%s\\n' "$${v}"; fi`);
+  return [
+    '#!/bin/sh',
+    `# agent-hooks ${version}: installed by \`agent-hooks install\`; remove with \`agent-hooks uninstall\``,
+    '# post-receive in sh: the push never waits for node; the Slack sender does the rest, detached',
+    `node=${shellQuote(nodePath)}`,
+    `sender=${shellQuote(senderPath)}`,
+    `chained=${shellQuote(chainedPath)}`,
+    'input=$(cat)',
+    'status=0',
+    'if [ -x "$chained" ]; then printf \'%s\\n\' "$input" | "$chained" "$@" || status=$?; fi',
+    '[ -n "$input" ] || exit $status',
+    '[ -n "${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] || git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1 || exit $status',
+    'dir=$(cd "${GIT_DIR:-.}" && pwd) || exit $status',
+    'name="$(date -u +%Y%m%dT%H%M%SZ)-$(date -u +%N 2>/dev/null)-$$.raw"',
+    'record() {',
+    '  printf \'agent-hooks push event 1\\ntime %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
+    ...vars,
+    '  i=0',
+    '  while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "printf \'option %s\\\\n\' \\"\\${GIT_PUSH_OPTION_$i}\\""; i=$((i + 1)); done',
+    '  printf \'%s\\n\' "$input" | sed \'s/^/update /\'',
+    '  git for-each-ref --format=\'other %(objectname) %(refname)\'',
+    '}',
+    'spool() { mkdir -p "$1" && record > "$1/.$name.tmp" && sync "$1/.$name.tmp" && mv "$1/.$name.tmp" "$1/$name" && sync "$1"; }',
+    'if ! spool "$dir/agent-hooks/spool" 2>/dev/null; then',
+    '  rm -f "$dir/agent-hooks/spool/.$name.tmp" 2>/dev/null',
+    '  if spool "$dir/agent-hooks/unspooled" 2>/dev/null; then',
+    '    echo "WARNING: post-receive: the push landed, but its notification could not be spooled in $dir/agent-hooks/spool; it is kept in $dir/agent-hooks/unspooled; fix: free the disk or fix that directory, then agent-hooks notify --flush $dir" >&2',
+    '  else',
+    '    echo "WARNING: post-receive: the push landed, but its notification could not be spooled or kept; it is lost; fix: check the disk and $dir/agent-hooks, then agent-hooks doctor $dir" >&2',
+    '  fi',
+    '  exit $status',
+    'fi',
+    '(',
+    '  for v in $(env | sed -n \'s/^\\(GIT_[A-Za-z0-9_]*\\)=.*/\\1/p\'); do unset "$v"; done',
+    '  trap \'\' HUP',
+    '  if command -v setsid >/dev/null 2>&1; then exec setsid "$node" "$sender" "$dir"; else exec "$node" "$sender" "$dir"; fi',
+    ') </dev/null >/dev/null 2>&1 &',
+    'exit $status',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -71,5 +114,11 @@ export function parseStub(text: string): ParsedStub | undefined {
   if (!marker) return undefined;
   const exec = EXEC.exec(text);
   const unquote = (s: string) => s.replace(/'\\''/g, "'");
-  return { version: marker[1]!, nodePath: exec ? unquote(exec[1]!) : undefined, bundlePath: exec ? unquote(exec[2]!) : undefined };
+  if (!exec) {
+    // The post-receive stub names node and the sender it starts.
+    const node = /^node='((?:[^']|'\\'')*)'$/m.exec(text);
+    const sender = /^sender='((?:[^']|'\\'')*)'$/m.exec(text);
+    return { version: marker[1]!, nodePath: node ? unquote(node[1]!) : undefined, bundlePath: sender ? unquote(sender[1]!) : undefined };
+  }
+  return { version: marker[1]!, nodePath: unquote(exec[1]!), bundlePath: unquote(exec[2]!) };
 }

@@ -136,7 +136,7 @@ describe('the Slack sender and its spool', () => {
     const sent = slack.received.filter((r) => r.status === 200).map((r) => JSON.parse(r.text).text as string);
     expect(sent.some((t) => t.includes('main created') || t.includes('created at'))).toBe(true);
     expect(sent.some((t) => /main [0-9a-f]{10}\.\.[0-9a-f]{10}/.test(t))).toBe(true);
-    expect(readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((n) => n.endsWith('.json'))).toEqual([]);
+    expect(readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((n) => /\.(json|raw)$/.test(n))).toEqual([]);
   });
 
   it('a spool that cannot be written: the push lands with a WARNING, the event is kept, doctor reports it, notify --flush delivers it', async () => {
@@ -146,7 +146,7 @@ describe('the Slack sender and its spool', () => {
     commit(a, { 'x.txt': 'x' });
     const r = push(a, ['origin', 'HEAD:main'], FAST);
     expect(r.exitCode).toBe(0);
-    expect(r.warnings).toEqual([expect.stringMatching(/^WARNING: post-receive: the push landed, but its notification could not be spooled \(.*\); it is kept in \S+unspooled\.jsonl; fix: /)]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^WARNING: post-receive: the push landed, but its notification could not be spooled in \S+\/agent-hooks\/spool; it is kept in \S+\/agent-hooks\/unspooled; fix: /)]);
     expect(r.stderr).not.toContain(slack.url);
     const doctor = cli(['doctor', upstream]);
     expect(doctor.exitCode).toBe(1);
@@ -158,7 +158,7 @@ describe('the Slack sender and its spool', () => {
     expect(flush.exitCode, flush.stdout + flush.stderr).toBe(0);
     expect(flush.stdout).toMatch(/1 notifications that could not be spooled when their push landed are spooled now/);
     expect(slack.received.filter((x) => x.status === 200)).toHaveLength(1);
-    expect(existsSync(join(upstream, 'agent-hooks', 'unspooled.jsonl'))).toBe(false);
+    expect(readdirSync(join(upstream, 'agent-hooks', 'unspooled'))).toEqual([]);
     expect(cli(['doctor', upstream]).stdout).not.toMatch(/could not be spooled/);
   });
 
@@ -181,9 +181,9 @@ describe('the Slack sender and its spool', () => {
       commit(a, { 'y.txt': 'y' });
       const r = push(a, ['origin', 'HEAD:main'], FAST);
       expect(r.exitCode).toBe(0);
-      expect(r.warnings[0]).toMatch(/could not be spooled \(ENOSPC/);
-      expect(readFileSync(join(upstream, 'agent-hooks', 'unspooled.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
-      expect(cli(['doctor', upstream]).stdout).toMatch(/cannot be written \(ENOSPC/);
+      expect(r.warnings[0]).toMatch(/could not be spooled in \S+; it is kept in \S+\/agent-hooks\/unspooled/);
+      expect(readdirSync(join(upstream, 'agent-hooks', 'unspooled')).filter((n) => n.endsWith('.raw'))).toHaveLength(1);
+      expect(cli(['doctor', upstream]).stdout + cli(['doctor', upstream]).stderr).toMatch(/cannot be written \(ENOSPC/);
     } finally {
       spawnSync('umount', [spool]);
     }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatStub } from '../installer/stub.js';
+import { formatPostReceiveStub } from '../installer/stub.js';
 import { cli, cloneAs, commit, fixtureEnv, git, lockText, makeUpstream, push, tempDir, writeScript } from './helpers/git.js';
 
 /** Every file under a dir with its mode and content, to compare before and after. */
@@ -98,29 +98,37 @@ describe('install', () => {
     expect(readFileSync(seen, 'utf8')).toBe('/nonexistent/ca.pem|unset');
   });
 
-  it('post-receive starts no node when there is nothing to announce and no chained hook', () => {
+  it('post-receive is sh: it spools a raw event and starts the sender only with a webhook URL, and runs a chained hook', async () => {
     const dir = tempDir();
     const marker = join(dir, 'node-started');
     const fakeNode = join(dir, 'node');
-    writeScript(fakeNode, `#!/bin/sh\necho "$1" >> '${marker}'\n`);
+    writeScript(fakeNode, `#!/bin/sh\necho "$1 $2" >> '${marker}'\n`);
     const chained = join(dir, 'chained-post-receive');
     const stub = join(dir, 'post-receive');
-    writeScript(stub, formatStub('0.1.0', fakeNode, join(dir, 'post-receive.mjs'), { notifyOnlyChained: chained }));
+    writeScript(stub, formatPostReceiveStub('0.1.0', fakeNode, join(dir, 'notify-sender.mjs'), chained));
     const repo = join(dir, 'repo.git');
     git(dir, ['init', '--quiet', '--bare', repo]);
-    const runStub = (env: Record<string, string> = {}) => {
+    const input = `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/x\n`;
+    const runStub = async (env: Record<string, string> = {}) => {
       rmSync(marker, { force: true });
-      expect(spawnSync(stub, [], { cwd: repo, env: fixtureEnv({ GIT_DIR: '.', ...env }), input: '' }).status).toBe(0);
+      rmSync(join(repo, 'agent-hooks'), { recursive: true, force: true });
+      expect(spawnSync(stub, [], { cwd: repo, env: fixtureEnv({ GIT_DIR: '.', ...env }), input }).status).toBe(0);
+      for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
       return existsSync(marker);
     };
-    expect(runStub()).toBe(false);
-    expect(runStub({ AGENT_HOOKS_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toBe(true);
+    expect(await runStub()).toBe(false);
+    expect(existsSync(join(repo, 'agent-hooks'))).toBe(false);
+    expect(await runStub({ AGENT_HOOKS_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', GL_USER: 'agent-1', GIT_PUSH_OPTION_COUNT: '1', GIT_PUSH_OPTION_0: 'agent=agent-1' })).toBe(true);
+    expect(readFileSync(marker, 'utf8')).toBe(`${join(dir, 'notify-sender.mjs')} ${repo}\n`);
+    const [raw] = readdirSync(join(repo, 'agent-hooks', 'spool'));
+    expect(raw).toMatch(/^\d{8}T\d{6}Z-\d*-\d+\.raw$/);
+    expect(readFileSync(join(repo, 'agent-hooks', 'spool', raw!), 'utf8')).toMatch(/^agent-hooks push event 1\ntime \S+Z\nenv GL_USER=agent-1\noption agent=agent-1\nupdate 0{40} 1{40} refs\/heads\/x\n$/);
     git(repo, ['config', 'agenthooks.slack.webhookUrl', 'http://127.0.0.1:9/hook']);
-    expect(runStub()).toBe(true);
+    expect(await runStub()).toBe(true);
     git(repo, ['config', '--unset', 'agenthooks.slack.webhookUrl']);
-    expect(runStub()).toBe(false);
-    writeScript(chained, '#!/bin/sh\nexit 0\n');
-    expect(runStub()).toBe(true);
+    writeScript(chained, `#!/bin/sh\ncat > '${join(dir, 'chained-stdin')}'\n`);
+    expect(await runStub()).toBe(false);
+    expect(readFileSync(join(dir, 'chained-stdin'), 'utf8')).toBe(input);
   });
 
   it('honours core.hooksPath and replaces an older version', () => {

@@ -4,11 +4,22 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSlackMessage, BLOCK_LIMIT, SECTION_LIMIT, type Notification, type RefEvent } from '../core/notification.js';
+import { parseRawPushEvent } from '../hooks/raw-event.js';
 import { claimEventsOf } from '../hooks/read-notification.js';
 import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push, sendersDone } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
 
 const oid = (i: number) => i.toString(16).padStart(40, '0');
+
+describe('the raw push event of the post-receive stub', () => {
+  it('parses what the stub writes, and names the line of anything else', () => {
+    const raw = parseRawPushEvent(`agent-hooks push event 1\ntime 2026-11-21T14:30:00Z\nenv GL_USER=agent-1\noption agent=agent-1\noption x=a=b\nupdate ${oid(0)} ${oid(1)} refs/heads/main\nother ${oid(2)} refs/heads/feature\n`);
+    expect(raw).toEqual({ time: '2026-11-21T14:30:00Z', env: { GL_USER: 'agent-1' }, options: ['agent=agent-1', 'x=a=b'], updates: [{ oldOid: oid(0), newOid: oid(1), refName: 'refs/heads/main' }], refs: [{ oid: oid(2), refName: 'refs/heads/feature' }] });
+    expect(() => parseRawPushEvent('{"updates":[]}')).toThrow(/^line 1: expected "agent-hooks push event 1"$/);
+    expect(() => parseRawPushEvent('agent-hooks push event 1\ntime 2026-11-21T14:30:00Z\nsurprise x\n')).toThrow(/^line 3: unknown record "surprise"$/);
+    expect(() => parseRawPushEvent('agent-hooks push event 1\n')).toThrow(/no valid "time" line/);
+  });
+});
 
 describe('the Slack message', () => {
   it('stays within the limits for 500 commits and 200 refs, naming every ref', () => {
@@ -102,7 +113,7 @@ describe('delivery', () => {
       }
     }
     // The held requests are never answered: the sender's deadline aborts them and it retries.
-    await waitFor(() => readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => f.endsWith('.json')).length === 0);
+    await waitFor(() => readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => /\.(json|raw)$/.test(f)).length === 0);
     const ids = slack.received.filter((r) => r.status === 200).map((r) => JSON.parse(r.text).blocks.at(-1).elements[0].text as string);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(4);
@@ -118,10 +129,10 @@ describe('delivery', () => {
       commit(a, { 'n.txt': `${i}\n` }, `push ${i}`);
       expect(push(a, ['origin', 'HEAD:main'], FAST).exitCode).toBe(0);
     }
-    expect(readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => f.endsWith('.json')).length).toBeGreaterThan(0);
+    expect(readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => /\.(json|raw)$/.test(f)).length).toBeGreaterThan(0);
     const slack = await new FakeSlack().start(port);
     servers.push(slack);
-    await waitFor(() => slack.received.filter((r) => r.status === 200).length >= 20 && readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => f.endsWith('.json')).length === 0, 60_000);
+    await waitFor(() => slack.received.filter((r) => r.status === 200).length >= 20 && readdirSync(join(upstream, 'agent-hooks', 'spool')).filter((f) => /\.(json|raw)$/.test(f)).length === 0, 60_000);
     const subjects = slack.received.map((r) => /`[0-9a-f]{10}` (push \d+)/.exec(JSON.parse(r.text).blocks[1].text.text)?.[1]);
     expect(subjects).toEqual(Array.from({ length: 20 }, (_, i) => `push ${i}`));
     const log = readFileSync(join(upstream, 'agent-hooks', 'notify.log'), 'utf8');

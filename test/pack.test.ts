@@ -16,7 +16,7 @@ describe('npm pack tarball', () => {
     expect(pack.status, pack.stderr).toBe(0);
     const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = files.map((f) => f.path).sort();
-    expect(paths).toEqual(expect.arrayContaining(['README.md', 'dist/cli.mjs', 'dist/hooks/post-receive.mjs', 'dist/hooks/pre-receive.mjs', 'package.json', 'schema/lock-file.schema.json', 'schema/policy.schema.json']));
+    expect(paths).toEqual(expect.arrayContaining(['README.md', 'dist/cli.mjs', 'dist/hooks/notify-sender.mjs', 'dist/hooks/pre-receive.mjs', 'package.json', 'schema/lock-file.schema.json', 'schema/policy.schema.json']));
     expect(paths.some((p) => /^(core|test|hooks|installer|shim)\//.test(p))).toBe(false);
 
     const upstream = join(dir, 'upstream.git');
