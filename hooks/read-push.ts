@@ -1,6 +1,9 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Claim } from '../core/claims.js';
+import { VERSION } from '../core/version.js';
+import { readCache, writeCache } from './claims-cache.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
 import { leasesOf } from '../core/lease.js';
 import type { RefChanges } from '../core/lease-rules.js';
@@ -116,12 +119,19 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   });
 
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
+  // A push that leaves the claims ref alone reads them from the cache when the tip is the same.
   const locksDir = policy.locks.dir;
-  const oldEntries = oldTip ? listTree(oldTip, locksDir, git) : [];
+  const cachePath = join(git.env!.GIT_DIR!, 'agent-hooks', 'claims-cache.json');
+  const cacheKey = `${VERSION} ${oldTip} ${locksDir} ${policy.locks.ttl}`;
+  const cached = !claimsUpdate && oldTip ? readCache<Claim[]>(cachePath, cacheKey) : undefined;
+  const oldEntries = oldTip && !cached ? listTree(oldTip, locksDir, git) : [];
   const diff = newTip ? diffLocksDir(locksDir, oldEntries, listTree(newTip, locksDir, git)) : undefined;
   const blobs = new Map<string, Uint8Array>();
-  for (const [oid, object] of readObjects(lockBlobsToRead([...oldEntries, ...(diff?.changed ?? [])]), git)) if (object) blobs.set(oid, object.content);
-  const claims = parseClaims(oldEntries, policy, blobs, now);
+  if (!cached) for (const [oid, object] of readObjects(lockBlobsToRead([...oldEntries, ...(diff?.changed ?? [])]), git)) if (object) blobs.set(oid, object.content);
+  // Parsed without the clock (only "started in the future" depends on it), then judged by it.
+  const timeless = cached ?? parseClaims(oldEntries, policy, blobs, Number.MAX_SAFE_INTEGER);
+  if (!cached && !claimsUpdate && oldTip) writeCache(cachePath, cacheKey, timeless);
+  const claims = timeless.filter((c) => Math.max(c.lock.started, c.lock.renewed ?? 0) <= now + policy.locks.skew * 1000);
 
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
   const othersHoldLeases = leasesOf(claims.filter((c) => c.lock.agent !== pusher.id), now).length > 0;

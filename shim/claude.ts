@@ -3,6 +3,7 @@
 // that merges both into .claude/settings.json. Hook contract: Claude Code's hooks reference
 // (PreToolUse input: tool_name, tool_input.file_path, cwd; exit 2 blocks, stderr is the reason).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readCache, writeCache } from '../hooks/claims-cache.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Claim } from '../core/claims.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
@@ -61,37 +62,18 @@ export function preToolUse(stdin: string, env: NodeJS.ProcessEnv, now: number): 
   }
 }
 
-/** The claims at one oid of the claims ref, as cached for the adapter (expiry times are absolute). */
-interface ClaimsCache {
-  version: string;
-  oid: string | null;
-  policy: Policy;
-  claims: Claim[];
-}
-
 /**
  * The claims at the repository's view of the claims ref, from `<git-common-dir>/agent-hooks/
- * claims-cache.json` when it was written for the same oid (the adapter runs before every edit;
- * the cache saves three git calls), else read from git and cached. A cache that cannot be read
- * or written is ignored.
+ * claims-cache.json` when it was written for the same oid and version (the adapter runs before
+ * every edit; the cache saves three git calls), else read from git and cached.
  */
 export function readCachedClaims(commonDir: string, repo: AgentRepo, now: number): { policy: Policy; claims: Claim[] } {
   const path = join(commonDir, 'agent-hooks', 'claims-cache.json');
-  const oid = repo.openedAt ?? null;
-  try {
-    const cache = JSON.parse(readFileSync(path, 'utf8')) as ClaimsCache;
-    if (cache.version === VERSION && cache.oid === oid) return cache;
-  } catch {
-    // no cache yet, or a broken one: read from git
-  }
+  const key = `${VERSION} ${repo.openedAt ?? 'none'}`;
+  const cached = readCache<{ policy: Policy; claims: Claim[] }>(path, key);
+  if (cached) return cached;
   const { policy, claims } = readClaimsState(repo, repo.openedAt, now);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.${process.pid}`, JSON.stringify({ version: VERSION, oid, policy, claims } satisfies ClaimsCache));
-    renameSync(`${path}.${process.pid}`, path);
-  } catch {
-    // read-only repository: no cache
-  }
+  writeCache(path, key, { policy, claims });
   return { policy, claims };
 }
 

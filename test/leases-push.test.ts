@@ -1,6 +1,8 @@
 // Leases through real pushes: rule 5 on every branch, rule 4 on the claims ref.
 import { describe, expect, it } from 'vitest';
-import { commit, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cloneAs, commit, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
 
 /** agent-1 holds task parser with a lease on src/parser/**; agent-2 has a clone in sync. */
 function leased(files = ['src/parser/**'], started = Date.now(), ttl?: number) {
@@ -110,6 +112,33 @@ describe('rule 5: a lease blocks the other agents on every branch', () => {
     const { b } = leased(['src/parser/**', '!src/parser/gen/**']);
     commit(b, { 'src/parser/gen/g.ts': 'generated\n', 'current_tasks/other.txt': lockText('agent-2'), 'agent-hooks.json': '{}' });
     expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
+
+describe('the claims cache of pre-receive', () => {
+  it('reads the claims of an unchanged claims ref from the cache, ignores a broken cache, and follows a claims change', () => {
+    const { upstream, b } = leased();
+    const cache = join(upstream, 'agent-hooks', 'claims-cache.json');
+    commit(b, { 'src/lexer/l.ts': 'l2\n' }, 'lexer');
+    expect(push(b, ['origin', 'HEAD:refs/heads/lexer']).exitCode).toBe(0);
+    const tip = git(upstream, ['rev-parse', 'main']).stdout.trim();
+    const entry = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; value: { taskId: string }[] };
+    expect(entry.key).toContain(tip);
+    expect(entry.value.map((c) => c.taskId)).toEqual(['parser']);
+
+    // From the cache, the lease still holds; a broken cache is read from git again.
+    commit(b, { 'src/parser/a.ts': 'b\n' }, 'parser');
+    expect(push(b, ['origin', 'HEAD:refs/heads/parser']).errors[0]).toMatch(/src\/parser\/a\.ts .*is leased by agent-1/);
+    writeFileSync(cache, '{"key": "x", "value": [');
+    expect(push(b, ['origin', 'HEAD:refs/heads/parser']).errors[0]).toMatch(/is leased by agent-1/);
+
+    // A release moves the claims ref: the next push reads the claims at the new tip.
+    const a = cloneAs(upstream, 'agent-1b');
+    git(a, ['config', 'user.name', 'agent-1']);
+    commit(a, { 'current_tasks/parser.txt': null }, 'release parser');
+    expect(push(a).exitCode).toBe(0);
+    expect(push(b, ['origin', 'HEAD:refs/heads/parser']).exitCode).toBe(0);
+    expect((JSON.parse(readFileSync(cache, 'utf8')) as { value: unknown[] }).value).toEqual([]);
   });
 });
 
