@@ -65,7 +65,13 @@ export const GITOLITE_HOOK = `#!/bin/sh
 # \`agent-hooks install --layout gitolite <repo>\` wrote for that hook.
 hook=$(basename "$0")
 hook=\${hook%%.h[0-9]*}
-exec "\${GIT_DIR:-.}/hooks/agent-hooks/hooks/$hook" "$@"
+stub="\${GIT_DIR:-.}/hooks/agent-hooks/hooks/$hook"
+if [ ! -x "$stub" ]; then
+  cat >/dev/null
+  echo "WARNING: agent-hooks is not installed in this repository (uninstalled?); nothing checked; fix: remove 'option hook.$hook = agent-hooks' from gitolite.conf, or agent-hooks install --layout gitolite" >&2
+  exit 0
+fi
+exec "$stub" "$@"
 `;
 
 /** The base dir of a layout for a repository: `<git-dir>/custom_hooks` for GitLab, else the hooks dir. */

@@ -54,6 +54,7 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
     if (previous === null) step('unset git config receive.advertisePushOptions (it was unset before install)', () => runGit(['config', '--unset', 'receive.advertisePushOptions'], { ...gitEnv, okExitCodes: [0, 5] }));
     else if (previous !== 'true') step(`restore git config receive.advertisePushOptions ${previous}`, () => runGit(['config', 'receive.advertisePushOptions', previous], gitEnv));
   }
+  if (kind === 'gitolite') report.warnings.push(`gitolite still runs agent-hooks' repo-specific hook for this repository, which now only warns; remove "option hook.pre-receive = agent-hooks" and "option hook.post-receive = agent-hooks" from gitolite.conf and push gitolite-admin`);
   if (existsSync(layout.home) && !keepHome) step(`remove ${layout.home}`, () => rmSync(layout.home, { recursive: true, force: true }));
   return report;
 }

@@ -181,5 +181,13 @@ describe('gitolite over ssh', () => {
     const doctor = sh('runuser', ['-u', user, '--', 'env', `HOME=${home}`, process.execPath, CLI, 'doctor', repo], { allowFail: true });
     expect(doctor.stdout).toMatch(/^ok: gitolite runs agent-hooks for pre-receive$/m);
     expect(doctor.stdout).toMatch(/^ok: layout gitolite/m);
+
+    // Uninstalled while gitolite still links the hook: pushes land, with a warning, not refused.
+    const un = sh('runuser', ['-u', user, '--', 'env', `HOME=${home}`, process.execPath, CLI, 'uninstall', repo]);
+    expect(un.stdout).toMatch(/WARNING: gitolite still runs agent-hooks' repo-specific hook/);
+    commitFiles(c, 'agent-3', { 'more.txt': 'm' }, 'more');
+    const after = git(c, 'agent-3', ['push', 'origin', 'HEAD:refs/heads/agent-3/more'], true);
+    expect(after.exitCode, after.stderr).toBe(0);
+    expect(after.stderr).toMatch(/remote: WARNING: agent-hooks is not installed in this repository/);
   });
 });
