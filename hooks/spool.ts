@@ -1,7 +1,7 @@
 // The notification spool in the bare repo: `<git-dir>/agent-hooks/spool/`. A message is written
 // durably before anything tries to send it (temp file, fsync, rename), so no message is lost
 // when the sender, Slack or the machine fails.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanGitEnv } from '../git/git.js';
@@ -33,7 +33,18 @@ export function unspooledCount(gitDir: string): number {
 export function respoolUnspooled(gitDir: string): number {
   const names = unspooledNames(gitDir);
   if (names.length > 0) mkdirSync(spoolDir(gitDir), { recursive: true });
-  for (const name of names) renameSync(join(unspooledDir(gitDir), name), join(spoolDir(gitDir), name));
+  for (const name of names) {
+    const from = join(unspooledDir(gitDir), name);
+    const to = join(spoolDir(gitDir), name);
+    try {
+      renameSync(from, to);
+    } catch (error) {
+      // The spool on its own filesystem (a mount that was full, say): copy, then remove.
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      copyFileSync(from, to);
+      rmSync(from);
+    }
+  }
   return names.length;
 }
 

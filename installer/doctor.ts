@@ -42,7 +42,7 @@ export function doctor(path: string, version: string): Finding[] {
   const layout = installLayout(layoutBaseDir(kind, repo.gitDir, repo.hooksDir), version, kind);
   if (repo.bare) {
     const platform = detectPlatform(repo.gitDir, repo.hooksDir);
-    if (platform && platform !== kind && !(platform === 'gitolite' && kind === 'gitolite')) fault(`${repo.path} looks like a ${PLATFORM_NAMES[platform]} repository, but agent-hooks is installed with the ${kind} layout; fix: agent-hooks uninstall ${repo.path} && agent-hooks install --layout ${platform} ${repo.path}`);
+    if (platform && platform !== kind) fault(`${repo.path} looks like a ${PLATFORM_NAMES[platform]} repository, but agent-hooks is installed with the ${kind} layout; fix: agent-hooks uninstall ${repo.path} && agent-hooks install --layout ${platform} ${repo.path}`);
     else ok(`layout ${kind}: ${kind === 'git' ? `hooks in ${layout.hooksDir}` : kind === 'gitolite' ? `hooks in ${layout.home}/hooks/, run by gitolite's repo-specific hooks` : `one hook each in ${layout.hooksDir}/<hook>.d/, beside the platform's own`}`);
     if (kind === 'gitolite') {
       const names = readdirSync(repo.hooksDir);

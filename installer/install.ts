@@ -19,7 +19,7 @@ export interface InstallOptions {
   dryRun?: boolean;
   /** Install into a `core.hooksPath` outside the repository's git dir (a hook manager's). */
   force?: boolean;
-  /** Bare repos: git's hooks dir (default), GitLab's custom_hooks/<hook>.d, or Gitea's hooks/<hook>.d. */
+  /** Bare repos: git's hooks dir (default), GitLab's custom_hooks/<hook>.d, Gitea's hooks/<hook>.d, or gitolite's repo-specific hooks (hooks/layout.ts). */
   layout?: LayoutKind;
 }
 

@@ -171,8 +171,8 @@ describe('the Slack sender and its spool', () => {
     return ok;
   })();
 
-  it.skipIf(!canMount)('a full disk under the spool (a 64 kB tmpfs, filled): the push lands and the event is kept beside it', async () => {
-    const { upstream, a } = await repoWithSlack();
+  it.skipIf(!canMount)('a full disk under the spool (a 64 kB tmpfs, filled): the push lands, the event is kept beside it and sent once there is space', async () => {
+    const { slack, upstream, a } = await repoWithSlack();
     const spool = join(upstream, 'agent-hooks', 'spool');
     mkdirSync(spool, { recursive: true });
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', spool]).status).toBe(0);
@@ -183,7 +183,13 @@ describe('the Slack sender and its spool', () => {
       expect(r.exitCode).toBe(0);
       expect(r.warnings[0]).toMatch(/could not be spooled in \S+; it is kept in \S+\/agent-hooks\/unspooled/);
       expect(readdirSync(join(upstream, 'agent-hooks', 'unspooled')).filter((n) => n.endsWith('.raw'))).toHaveLength(1);
-      expect(cli(['doctor', upstream]).stdout + cli(['doctor', upstream]).stderr).toMatch(/cannot be written \(ENOSPC/);
+      const doctor = cli(['doctor', upstream]);
+      expect(doctor.stdout + doctor.stderr).toMatch(/cannot be written \(ENOSPC/);
+      // Space again: notify --flush moves the kept event across filesystems and sends it.
+      rmSync(join(spool, 'filler'));
+      const flush = await cliAsync(['notify', '--flush', upstream], { cwd: upstream, env: FAST });
+      expect(flush.exitCode, flush.stdout + flush.stderr).toBe(0);
+      expect(slack.received.filter((x) => x.status === 200)).toHaveLength(1);
     } finally {
       spawnSync('umount', [spool]);
     }
