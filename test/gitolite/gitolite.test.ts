@@ -172,6 +172,25 @@ describe('gitolite over ssh', () => {
     const ok = git(c, 'agent-3', ['push', 'origin', 'HEAD:refs/heads/agent-3/notes'], true);
     expect(ok.exitCode, ok.stderr).toBe(0);
 
+    // Sampled tests run for pushes to main, as the git user, over ssh as anywhere.
+    git(c, 'agent-3', ['fetch', '--quiet', 'origin']);
+    git(c, 'agent-3', ['checkout', '--quiet', '-B', 'main', 'origin/main']);
+    commitFiles(c, 'agent-3', {
+      'agent-hooks.json': JSON.stringify({ test: { command: ['node', '--test', '{files}'], files: ['test/*.test.mjs'], sample: 1, timeout: 60 } }),
+      'test/a.test.mjs': "import test from 'node:test';\nimport { readFileSync } from 'node:fs';\ntest('ok', () => { if (readFileSync('ok.txt', 'utf8') !== 'yes') throw new Error('not ok'); });\n",
+      'ok.txt': 'yes',
+    }, 'tests');
+    expect(git(c, 'agent-3', ['push', 'origin', 'HEAD:main'], true).exitCode).toBe(0);
+    commitFiles(c, 'agent-3', { 'ok.txt': 'no' }, 'break it');
+    const broken = git(c, 'agent-3', ['push', 'origin', 'HEAD:main'], true);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stderr).toMatch(/remote: Tests: failed with exit code 1 \(1 files\)/);
+    git(c, 'agent-3', ['reset', '--quiet', '--hard', 'HEAD~1']);
+    commitFiles(c, 'agent-3', { 'notes2.txt': 'n' }, 'fine');
+    const passing = git(c, 'agent-3', ['push', 'origin', 'HEAD:main'], true);
+    expect(passing.exitCode, passing.stderr).toBe(0);
+    expect(passing.stderr).toMatch(/remote: Tests: 1\/1 passed/);
+
     // Notifications: every landed push announced, as on a local bare repo.
     for (let i = 0; i < 200 && slack.received.filter((r) => r.status === 200).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const texts = slack.received.filter((r) => r.status === 200).map((r) => JSON.parse(r.text).text as string);
