@@ -58,9 +58,8 @@ export function runGit(args: readonly string[], options: GitOptions = {}): GitRe
   });
   if (result.error) throw new GitError(args, null, result.error.message, { cause: result.error });
   const exitCode = result.status;
-  if (exitCode === null || !(options.okExitCodes ?? [0]).includes(exitCode)) {
-    throw new GitError(args, exitCode, result.stderr.toString());
-  }
+  if (exitCode === null) throw new GitError(args, null, `${result.stderr.toString()}\nkilled by ${result.signal ?? 'a signal'}`);
+  if (!(options.okExitCodes ?? [0]).includes(exitCode)) throw new GitError(args, exitCode, result.stderr.toString());
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
 }
 
