@@ -32,8 +32,8 @@ export const LAYOUTS = ['git', 'gitlab', 'gitea', 'gitolite'] as const;
 export type LayoutKind = (typeof LAYOUTS)[number];
 
 /**
- * Paths of one installation, all absolute. `baseDir` is the hooks dir for `git` and `gitea`,
- * and `<git-dir>/custom_hooks` for `gitlab` (see {@link layoutBaseDir}).
+ * Paths of one installation, all absolute. `baseDir` is the hooks dir for `git`, `gitea` and
+ * `gitolite`, and `<git-dir>/custom_hooks` for `gitlab` (see {@link layoutBaseDir}).
  */
 export function installLayout(baseDir: string, version: string, kind: LayoutKind = 'git') {
   const home = join(baseDir, 'agent-hooks');
@@ -49,7 +49,7 @@ export function installLayout(baseDir: string, version: string, kind: LayoutKind
     bundle: (hook: string) => join(home, version, `${hook}.mjs`),
     // Platform layouts chain nothing: the platform runs every hook of the directory.
     chained: (hook: string) => join(home, 'chained', hook),
-    /** gitolite: the repo-specific hook that runs this repository's <hook>.d/agent-hooks. */
+    /** gitolite: where install writes {@link GITOLITE_HOOK}, for the admin to copy into LOCAL_CODE. */
     gitoliteHook: join(home, 'gitolite-hook'),
   };
 }
