@@ -51,8 +51,12 @@ export interface ClaimsRefInput {
   blobs: ReadonlyMap<string, Uint8Array>;
   /** Every valid claim at the old tip. */
   claims: readonly Claim[];
-  /** The files of the new tip plus the paths the push changes, for lease overlaps (rule 4). */
-  paths: readonly string[];
+  /**
+   * The files of the new tip plus the paths the push changes, for lease overlaps (rule 4). Asked
+   * for only when the push adds or widens a lease: listing a large tree costs more than the rest
+   * of the check, and releases and renewals need no paths.
+   */
+  paths: () => readonly string[];
   /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
   newPolicyText?: string | null;
   pusher?: string;
@@ -217,7 +221,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     }
   }
   if (newLeases.length > 0) {
-    verdicts.push(...checkLeaseOverlaps({ refName: ref, leases: newLeases, claims: input.claims, paths: input.paths, exempt: policy.leases.exempt, now: input.now }));
+    verdicts.push(...checkLeaseOverlaps({ refName: ref, leases: newLeases, claims: input.claims, paths: input.paths(), exempt: policy.leases.exempt, now: input.now }));
   }
   return verdicts;
 }

@@ -143,16 +143,16 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
 
   const input: PushInput & { testConcurrency: number; claimsTip?: string } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
-    const pushed = changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [];
+    const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
     input.claimsUpdate = {
       fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
       diff,
       blobs,
-      paths: diff.tasks.length > 0 ? [...new Set([...listPaths(newTip, git), ...pushed])] : [],
+      paths: () => [...new Set([...listPaths(newTip, git), ...pushed])],
       newPolicyText: newPolicy?.oid === oldPolicy?.oid ? undefined : newPolicy ? newPolicy.content.toString('utf8') : null,
     };
   } else if (claimsUpdate) {
-    input.claimsUpdate = { fastForward: false, diff: { tasks: [], changed: [] }, blobs, paths: [] };
+    input.claimsUpdate = { fastForward: false, diff: { tasks: [], changed: [] }, blobs, paths: () => [] };
   }
   return input;
 }
