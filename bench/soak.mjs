@@ -8,7 +8,7 @@
 // - `git fsck` is clean; no spool file, temp file, lock or process is left behind.
 // The same soak runs again with no hooks, for pushes per second with vs without.
 // Bounded: rounds and agents are fixed, and every wait has a deadline.
-// Usage (after `npm run build`): node bench/soak.mjs [--agents 30] [--rounds 3] [--no-write]
+// Usage (after `npm run build`): node bench/soak.mjs [--agents 30] [--rounds 3] [--no-write] [--verbose]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -243,7 +243,8 @@ async function soak(hooks) {
 }
 
 const withHooks = await soak(true);
-if (process.env.SOAK_DEBUG) for (const e of withHooks.entries.filter((x) => x.kind === "push" && x.exit !== 0)) console.error(JSON.stringify(e));
+// --verbose: the journal entry (with git's last output) of every push that gave up.
+if (process.argv.includes('--verbose')) for (const e of withHooks.entries.filter((x) => x.kind === 'push' && x.exit !== 0)) console.error(JSON.stringify(e));
 const without = await soak(false);
 const rate = (r) => r.landed / (r.wall / 1000);
 const heldExits = withHooks.entries.filter((e) => e.kind === 'claim' && e.exit === 3).length;
