@@ -5,12 +5,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { TreeEntry } from '../core/claims.js';
 
-/** Options for one git call. `okExitCodes` lists exit codes that are answers, not failures (default [0]). */
+/**
+ * Options for one git call. `okExitCodes` lists exit codes that are answers, not failures
+ * (default [0]); `null` in it makes a git killed by a signal an answer too.
+ */
 export interface GitOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   input?: string | Uint8Array;
-  okExitCodes?: number[];
+  okExitCodes?: (number | null)[];
   /** Kill git after this many ms (default: no limit). */
   timeoutMs?: number;
 }
@@ -41,7 +44,8 @@ export class GitError extends Error {
 export interface GitResult {
   stdout: Buffer;
   stderr: Buffer;
-  exitCode: number;
+  /** null: killed by a signal (only when `okExitCodes` allows it). */
+  exitCode: number | null;
 }
 
 /**
@@ -58,8 +62,9 @@ export function runGit(args: readonly string[], options: GitOptions = {}): GitRe
   });
   if (result.error) throw new GitError(args, null, result.error.message, { cause: result.error });
   const exitCode = result.status;
-  if (exitCode === null) throw new GitError(args, null, `${result.stderr.toString()}\nkilled by ${result.signal ?? 'a signal'}`);
-  if (!(options.okExitCodes ?? [0]).includes(exitCode)) throw new GitError(args, exitCode, result.stderr.toString());
+  if (!(options.okExitCodes ?? [0]).includes(exitCode)) {
+    throw new GitError(args, exitCode, exitCode === null ? `${result.stderr.toString()}\nkilled by ${result.signal ?? 'a signal'}` : result.stderr.toString());
+  }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
 }
 

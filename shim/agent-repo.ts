@@ -7,7 +7,7 @@ import { parseClaims, lockBlobsToRead } from '../core/claims.js';
 import type { ClaimsState } from '../core/agent-commands.js';
 import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
 import { POLICY_FILE } from '../core/policy.js';
-import { GitError, gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
 import { readClaimsView } from '../hooks/read-commit.js';
 import { policyFromText } from '../hooks/read-push.js';
 
@@ -106,15 +106,10 @@ export function publishChange(repo: AgentRepo, base: string | undefined, writes:
       const moved = runGit(['update-ref', '-m', `agent-hooks: ${message}`, target, commit, base ?? ''], { ...git, okExitCodes: [0, 1, 128] });
       return moved.exitCode === 0 ? { kind: 'landed', oid: commit } : { kind: 'raced' };
     }
-    let push;
-    try {
-      push = runGit(['push', '--porcelain', '-o', `agent=${agent}`, repo.remote, `${commit}:${target}`], { ...git, okExitCodes: [0, 1, 128] });
-    } catch (error) {
-      // Killed by a signal (SIGPIPE when the other end hung up under load, seen with 10 claims
-      // at once): as transient as a lost race; the caller fetches and plans again.
-      if (error instanceof GitError && error.exitCode === null) return { kind: 'raced' };
-      throw error;
-    }
+    // null: killed by a signal (SIGPIPE when the other end hung up under load, seen with 10
+    // claims at once): as transient as a lost race; the caller fetches and plans again.
+    const push = runGit(['push', '--porcelain', '-o', `agent=${agent}`, repo.remote, `${commit}:${target}`], { ...git, okExitCodes: [0, 1, 128, null] });
+    if (push.exitCode === null) return { kind: 'raced' };
     if (push.exitCode === 0) {
       runGit(['update-ref', viewRef(repo), commit], git);
       return { kind: 'landed', oid: commit };

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { AGENT_ID } from '../core/lock-file.js';
 import { checkPush } from '../core/push.js';
 import { errorsOf, formatVerdict } from '../core/verdict.js';
-import { GitError, gitText, readChangedPaths, runGit } from '../git/git.js';
+import { gitText, readChangedPaths, runGit } from '../git/git.js';
 import { readPushInput } from '../hooks/read-push.js';
 import { runPushTests } from '../hooks/run-tests.js';
 import { install, type InstallOptions } from '../installer/install.js';
@@ -35,16 +35,13 @@ export function push(repo: AgentRepo, args: string[]): CommandResult {
   const branch = target && target !== 'HEAD' ? target.replace(/^refs\/heads\//, '') : undefined;
   const lines: string[] = [];
   for (let attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
-    let result;
-    try {
-      result = runGit(['push', '-o', `agent=${repo.agent.id}`, ...args], { ...repo.git, okExitCodes: [0, 1, 128] });
-    } catch (error) {
-      // git push killed by a signal (SIGPIPE when the other end hung up): try again.
-      if (!(error instanceof GitError && error.exitCode === null) || attempt === PUSH_ATTEMPTS) throw error;
-      lines.push(`git push was killed (${error.message.split(': ').pop()}); trying again (attempt ${attempt + 1})`);
+    const result = runGit(['push', '-o', `agent=${repo.agent.id}`, ...args], { ...repo.git, okExitCodes: [0, 1, 128, null] });
+    const out = result.stderr.toString('utf8');
+    // Killed by a signal (SIGPIPE when the other end hung up under load): try again.
+    if (result.exitCode === null && attempt < PUSH_ATTEMPTS) {
+      lines.push(`git push was killed by a signal; trying again (attempt ${attempt + 1})`);
       continue;
     }
-    const out = result.stderr.toString('utf8');
     if (result.exitCode === 0) return { exitCode: EXIT.ok, lines: [...lines, ...out.trimEnd().split('\n').filter(Boolean)] };
     const serverLines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING):/.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
     const raced = LOST_RACE.test(out) && !serverLines.some((l) => l.startsWith('ERROR:'));
