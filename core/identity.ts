@@ -47,6 +47,14 @@ export function pushOption(options: readonly string[], key: string): string | un
 }
 
 /**
+ * Whether {@link resolvePusher} will need the committer name of the pushed tip: only when there
+ * is neither an authenticated identity nor an `agent=` push option (saves reading the commit).
+ */
+export function needsCommitterName(env: Record<string, string | undefined>, pushOptions: readonly string[]): boolean {
+  return !AUTHENTICATED_IDENTITY_VARS.some((v) => env[v]) && pushOption(pushOptions, 'agent') === undefined;
+}
+
+/**
  * Resolves the pusher: an authenticated identity, else `-o agent=<id>`, else the committer name
  * of the pushed tip. An `agent=` option that differs from the authenticated identity is a spoof
  * (an error); so is a missing authenticated identity under `agenthooks.requireAuthenticated`.

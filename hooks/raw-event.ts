@@ -7,7 +7,7 @@
 //   option agent=agent-1                    push options, in order
 //   update <old-oid> <new-oid> <ref>        the hook's stdin
 //   other <oid> <ref>                       every ref right after the push
-import { pushOption, resolvePusher } from '../core/identity.js';
+import { needsCommitterName, resolvePusher } from '../core/identity.js';
 import { parseRefUpdates } from '../core/ref-update.js';
 import { identityNameOf, readObjects, type GitOptions } from '../git/git.js';
 import type { PushEvent } from './read-notification.js';
@@ -58,7 +58,7 @@ export function parseRawPushEvent(text: string): RawPushEvent {
  */
 export function pushEventOfRaw(raw: RawPushEvent, gitDir: string, git: GitOptions): PushEvent {
   const tip = raw.updates.find((u) => !/^0+$/.test(u.newOid))?.newOid;
-  const needsCommitter = pushOption(raw.options, 'agent') === undefined;
+  const needsCommitter = needsCommitterName(raw.env, raw.options);
   const tipObject = needsCommitter && tip ? readObjects([tip], git).get(tip) : undefined;
   const pusher = resolvePusher({ env: raw.env, pushOptions: raw.options, committerName: tipObject ? identityNameOf(tipObject) : undefined, requireAuthenticated: false });
   const updated = new Set(raw.updates.map((u) => u.refName));

@@ -7,7 +7,7 @@ import { readCache, writeCache } from './claims-cache.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
 import { leasesOf } from '../core/lease.js';
 import type { RefChanges } from '../core/lease-rules.js';
-import { AUTHENTICATED_IDENTITY_VARS, pushOption, readPushOptions, resolvePusher } from '../core/identity.js';
+import { needsCommitterName, readPushOptions, resolvePusher } from '../core/identity.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
 import type { PushInput } from '../core/push.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
@@ -102,7 +102,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.
-  const needsCommitter = !AUTHENTICATED_IDENTITY_VARS.some((v) => env[v]) && pushOption(pushOptions, 'agent') === undefined;
+  const needsCommitter = needsCommitterName(env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
   const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
   const objects = readObjects(specs, git);
