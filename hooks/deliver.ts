@@ -75,7 +75,8 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
   mkdirSync(dir, { recursive: true });
   const report: FlushReport = { sent: 0, setAside: 0, left: 0, busy: false };
   const deadline = Date.now() + options.budgetMs;
-  // .raw: push events the post-receive stub wrote in sh; .json: refused pushes from pre-receive.
+  // .raw: push events the post-receive stub wrote in sh; .json: refused pushes from pre-receive
+  // (and push events spooled by versions whose post-receive was node).
   const pending = () => readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.raw')).sort();
   for (;;) {
     const release = tryLock(join(dir, '.lock'), { orphanMs: 5000, maxAgeMs: STALE_LOCK_MS });

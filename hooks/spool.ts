@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { cleanGitEnv } from '../git/git.js';
 import { spawn } from 'node:child_process';
 import type { Notification } from '../core/notification.js';
-import type { PushEvent } from './read-notification.js';
 
 /** Where the spool lives, and where messages Slack refused for good are set aside. */
 export const spoolDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'spool');
@@ -83,10 +82,11 @@ export function redact(text: string, url: string | undefined): string {
 }
 
 /**
- * Writes one push event (or a ready notification, for a refused push) into the spool: temp
- * file, fsync, rename; named so that names sort by time.
+ * Writes a ready notification (a refused push, from pre-receive) into the spool: temp file,
+ * fsync, rename; named so that names sort by time. Landed pushes are spooled by the post-receive
+ * stub in sh, as raw events.
  */
-export function spoolEvent(gitDir: string, n: PushEvent | Notification): string {
+export function spoolEvent(gitDir: string, n: Notification): string {
   const dir = spoolDir(gitDir);
   mkdirSync(dir, { recursive: true });
   const name = `${n.time.replace(/[-:]/g, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.json`;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, cliAsync, cloneAs, commit, git, makeUpstream, push, pushAsync, sendersDone, tempDir } from './helpers/git.js';
+import { cli, cliAsync, cloneAs, commit, git, makeUpstream, push, pushAsync, sendersDone, tempDir, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
 
 const alive = (pid: number) => {
@@ -15,13 +15,6 @@ const alive = (pid: number) => {
     return true;
   } catch {
     return false;
-  }
-};
-const waitFor = async (what: () => boolean, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
   }
 };
 /** The pid of the process whose command line contains `needle` (the hook's node, the sender). */

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildSlackMessage, BLOCK_LIMIT, SECTION_LIMIT, type Notification, type RefEvent } from '../core/notification.js';
 import { parseRawPushEvent } from '../hooks/raw-event.js';
 import { claimEventsOf } from '../hooks/read-notification.js';
-import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push, sendersDone } from './helpers/git.js';
+import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push, sendersDone, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
 
 const oid = (i: number) => i.toString(16).padStart(40, '0');
@@ -78,13 +78,6 @@ afterEach(async () => {
 });
 
 const FAST = { AGENT_HOOKS_NOTIFY_INTERVAL_MS: '20', AGENT_HOOKS_NOTIFY_TIMEOUT_MS: '1500', AGENT_HOOKS_NOTIFY_BACKOFF_MS: '100', AGENT_HOOKS_NOTIFY_BUDGET_MS: '60000' };
-const waitFor = async (what: () => boolean, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 function repoWithSlack(url: string) {
   const upstream = makeUpstream();

@@ -191,3 +191,12 @@ export async function sendersDone(upstream: string, ms = 30_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Polls `what` every 50 ms until it holds; throws after `ms`. */
+export async function waitFor(what: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
