@@ -13,15 +13,15 @@ rmSync('dist', { recursive: true, force: true });
 const [hookResult, claudeResult] = await Promise.all([
   build({
     ...common,
-    entryPoints: Object.fromEntries(hooks.map((h) => [h, `hooks/${h}.ts`])),
+    entryPoints: Object.fromEntries(hooks.map((h) => [h, h === 'run-tests' ? 'server/run-tests.ts' : `hooks/${h}.ts`])),
     outdir: 'dist/hooks',
     outExtension: { '.js': '.mjs' },
     banner: { js: `// agent-hooks ${version}: hook code copied by \`agent-hooks install\`; do not edit` },
   }),
-  build({ ...common, entryPoints: { 'claude-pre-tool-use': 'shim/claude-pre-tool-use.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } }),
+  build({ ...common, entryPoints: { 'claude-pre-tool-use': 'front/claude-pre-tool-use.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } }),
   build({
     ...common,
-    entryPoints: { cli: 'shim/cli.ts' },
+    entryPoints: { cli: 'front/cli.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     // yargs (ESM) reaches for require() in a few places; give the bundle one.

@@ -2,7 +2,7 @@
 // once, bucketed by literal base directory) against the naive loop (every path against every
 // compiled picomatch matcher). Interleaved runs, medians, ratio in one run.
 import picomatch from 'picomatch';
-import type { Claim } from '../core/claims.js';
+import type { Claim } from '../core/claim.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
 
 const RUNS = Number(process.argv[2] ?? 15);

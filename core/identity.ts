@@ -32,7 +32,7 @@ export interface PusherInput {
  * Push options as git passes them to pre-receive: `GIT_PUSH_OPTION_COUNT` and
  * `GIT_PUSH_OPTION_<i>` (githooks(5), "pre-receive").
  */
-export function readPushOptions(env: Record<string, string | undefined>): string[] {
+export function parsePushOptions(env: Record<string, string | undefined>): string[] {
   const count = Number(env.GIT_PUSH_OPTION_COUNT ?? 0);
   const options: string[] = [];
   for (let i = 0; i < count; i++) options.push(env[`GIT_PUSH_OPTION_${i}`] ?? '');

@@ -1,7 +1,8 @@
 // Rules 4 and 5 of DESIGN.md "What pre-receive rejects": overlapping leases, and changes to paths
 // leased by another agent. Pure: claims, paths and changes in, verdicts out.
-import type { Claim } from './claims.js';
-import { compilePattern, LeaseTable, leasesOf, type Lease } from './lease.js';
+import type { Claim } from './claim.js';
+import { compilePattern } from './glob.js';
+import { LeaseTable, leasesOf, type Lease } from './lease.js';
 import { formatTime, quote } from './text.js';
 import type { Verdict } from './verdict.js';
 

@@ -1,16 +1,9 @@
 // Leases: the `files` globs of active claims, and fast matching of many paths against many of
 // them (DESIGN.md "Words": lease; rules 4 and 5). Pure.
 //
-// Glob rules (picomatch syntax, measured pitfalls):
-// - A pattern with no `*`, `?`, `{` and no extglob (`@(`, `!(`, `+(`, `?(`, `*(`) is a literal
-//   path: it matches that path and, if it is a directory, everything under it (as a git pathspec
-//   does). Brackets in a literal are themselves: `app/[id]` leases the directory `app/[id]`.
-// - Anything else is a picomatch glob, case-sensitive, with dot files matched (`src/**` covers
-//   `src/.env`). In a glob `[...]` is a character class; write `\[` and `\]` for brackets.
-// - In one claim's `files`, a pattern starting with `!` excludes paths from that claim's lease.
-// - Exempt paths (the locks dir, the policy file, `leases.exempt`) are never leased.
-import picomatch from 'picomatch';
-import type { Claim } from './claims.js';
+// Glob rules: core/glob.ts.
+import { compilePattern, isGlobPattern, unescapeGlob } from './glob.js';
+import type { Claim } from './claim.js';
 
 /** One active claim's lease, with the claim it comes from. */
 export interface Lease {
@@ -27,52 +20,16 @@ export interface LeaseHit {
   glob: string;
 }
 
-const GLOB_SYNTAX = /[*?{]|[@!+](?=\()/;
-
-/** Whether a pattern is a glob (else a literal path): any unescaped `*`, `?`, `{` or extglob. */
-export function isGlobPattern(pattern: string): boolean {
-  return GLOB_SYNTAX.test(pattern.replace(/\\./g, ''));
-}
-
-/** Removes backslash escapes: `app/\[id\]` -> `app/[id]`. */
-const unescape = (pattern: string) => pattern.replace(/\\(.)/g, '$1');
-
-/**
- * Why a lease pattern is not acceptable, or undefined: a relative POSIX path or glob, no leading
- * `/` or `./`, no `.`, `..` or empty segments, and `\` only to escape a glob character.
- */
-export function globProblem(glob: string): string | undefined {
-  const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
-  if (pattern === '') return 'is empty';
-  if (pattern.startsWith('/')) return 'must be relative (no leading "/")';
-  if (/\\(?![*?[\]{}()!+@\\])|\\$/.test(pattern)) return 'must use "/" as separator ("\\" only escapes a glob character)';
-  const segments = pattern.split('/');
-  if (segments.includes('..')) return 'must not contain ".."';
-  if (segments.some((s) => s === '.' || s === '')) return 'must not contain "." or empty segments (no leading "./", no "//")';
-  return undefined;
-}
-
-/** A matcher for one pattern: literal paths by equality or directory prefix, globs by picomatch. */
-export function compilePattern(pattern: string): (path: string) => boolean {
-  if (!isGlobPattern(pattern)) {
-    const literal = unescape(pattern);
-    return (path) => path === literal || path.startsWith(`${literal}/`);
-  }
-  // flags 's': git allows newlines in paths, and without dotAll a `.` in picomatch's regex would
-  // not match one, so `leased/**` would miss `leased/a<LF>b` (found by test/hostile-inputs).
-  return picomatch(pattern, { dot: true, flags: 's' });
-}
-
 /** The literal directory a pattern can only match under ('' for `**` or `*.ts`), unescaped. */
 function baseOf(pattern: string): string {
-  if (!isGlobPattern(pattern)) return unescape(pattern);
+  if (!isGlobPattern(pattern)) return unescapeGlob(pattern);
   // The leading segments with no glob character at all (class, brace and extglob included):
   // a shorter base than picomatch.scan's would only mean a bigger bucket, never a missed match,
   // and this costs a split instead of a scan (3,000 patterns of 1,000 claims: ~9 ms less).
   const literal: string[] = [];
   for (const segment of pattern.split('/')) {
     if (/[*?[\]{}()!+@]/.test(segment.replace(/\\./g, ''))) break;
-    literal.push(unescape(segment));
+    literal.push(unescapeGlob(segment));
   }
   return literal.join('/');
 }

@@ -1,7 +1,7 @@
 // Lock files: `<locks-dir>/<task-id>.json` or `.txt`, one schema for both formats
 // (DESIGN.md "Lock files"). Pure: bytes in, a LockFile or problems out.
 import { parseJson } from './json.js';
-import { globProblem } from './lease.js';
+import { globProblem } from './glob.js';
 import { TTL_MAX, TTL_MIN } from './policy.js';
 import { formatTime, parseRfc3339, quote, showJson, suggest } from './text.js';
 

@@ -141,3 +141,10 @@ function unknownKey(key: string, known: string[]): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The policy of a commit (defaults when it has none) and the problems of an invalid file. */
+export function policyFromText(text: string | undefined): { policy: Policy; problems: string[] } {
+  if (text === undefined) return { policy: defaultPolicy(), problems: [] };
+  const result = parsePolicy(text);
+  return result.ok ? { policy: result.policy, problems: [] } : { policy: defaultPolicy(), problems: result.problems };
+}

@@ -46,11 +46,6 @@ export function parseRefUpdates(input: string): RefUpdate[] {
   return updates;
 }
 
-/** The short form people type: `refs/heads/main` -> `main`, `refs/tags/v1` -> `v1`. */
-export function shortRefName(refName: string): string {
-  return refName.replace(/^refs\/(?:heads|tags)\//, '');
-}
-
 /**
  * Why `name` is not a valid full ref name, following git-check-ref-format(1): it starts with
  * `refs/`, no component starts with `.` or ends with `.lock`, no `..`, `@{`, `//`, control

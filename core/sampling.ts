@@ -1,7 +1,7 @@
 // Test sampling (DESIGN.md "Fast test sampling"): which test files a push runs, the command that
 // runs them, and the report the pusher sees. Pure (node:crypto for a stable hash only).
 import { createHash } from 'node:crypto';
-import { compilePattern } from './lease.js';
+import { compilePattern } from './glob.js';
 import type { TestPolicy } from './policy.js';
 import { quote } from './text.js';
 

@@ -1,6 +1,6 @@
 // `agent-hooks status`: the claims, leases and recent pushes of the claims ref, for a terminal
 // and as stable JSON. Pure.
-import type { Claim } from './claims.js';
+import type { Claim } from './claim.js';
 import { formatTime } from './text.js';
 
 /** One commit on the claims ref, newest first; `time` in epoch ms. */

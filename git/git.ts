@@ -1,9 +1,10 @@
-// The one module that talks to git: the git CLI through child_process, synchronously.
-// Hooks run one step after another, so synchronous calls keep them simple and lean; each call
+// The git CLI through child_process, synchronously: the runner of hooks and short commands.
+// Hooks run one step after another, so synchronous calls keep them simple and lean (long-lived
+// processes use git/git-async.ts, which shares GitError and the options); each call
 // inherits the environment, which is how a pre-receive hook sees the quarantined objects
 // (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES; githooks(5), "pre-receive").
-import { spawn, spawnSync } from 'node:child_process';
-import type { TreeEntry } from '../core/claims.js';
+import { spawnSync } from 'node:child_process';
+import type { TreeEntry } from '../core/claim.js';
 
 /**
  * Options for one git call. `okExitCodes` lists exit codes that are answers, not failures
@@ -66,22 +67,6 @@ export function runGit(args: readonly string[], options: GitOptions = {}): GitRe
     throw new GitError(args, exitCode, exitCode === null ? `${result.stderr.toString()}\nkilled by ${result.signal ?? 'a signal'}` : result.stderr.toString());
   }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
-}
-
-/**
- * Runs `git <args>` without blocking, for work that must overlap (several pushes at once).
- * Resolves with the output whatever the exit code; rejects only when git cannot start.
- */
-export function runGitAsync(args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => reject(new GitError(args, null, error.message, { cause: error })));
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: code ?? -1 }));
-  });
 }
 
 /** `git <args>` with stdout as text, the trailing newline removed. @throws GitError */
@@ -228,4 +213,9 @@ export function readChangedPaths(tip: string, excludes: readonly string[], optio
     if (path !== '') paths.set(path, commit);
   }
   return paths;
+}
+
+/** The oid a ref points at now, or undefined when it does not exist. @throws GitError */
+export function readRef(refName: string, git: GitOptions): string | undefined {
+  return gitText(['rev-parse', '-q', '--verify', `${refName}^{commit}`], { ...git, okExitCodes: [0, 1] }) || undefined;
 }

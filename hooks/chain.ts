@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chainedHookBeside } from './layout.js';
+import { chainedHookBeside } from '../server/layout.js';
 
 /** A chained hook exists but could not be started (bad interpreter line, for example). */
 export class ChainedHookError extends Error {

@@ -2,16 +2,16 @@
 // Gathers inputs (stdin, env, git), calls the pure checkPush, prints one line per problem.
 import { resolve } from 'node:path';
 import { pushOption } from '../core/identity.js';
-import { checkPush } from '../core/push.js';
+import { checkPush } from '../core/push-rules.js';
 import { isDelete, isZeroOid, parseRefUpdates } from '../core/ref-update.js';
 import { errorsOf, formatSummary, formatVerdict } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
-import { appendOverrideLog } from './override-log.js';
+import { appendOverrideLog } from '../server/override-log.js';
 import { isTestedRef } from '../core/sampling.js';
 import { readChangedPaths, readConfig } from '../git/git.js';
-import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from './spool.js';
-import { changeExcludes, hookGitOptions, readPushInput } from './read-push.js';
+import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
+import { changeExcludes, hookGitOptions, readPushInput } from '../server/read-push.js';
 import { runHook } from './run-hook.js';
 
 /**
@@ -30,7 +30,7 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<{ line
     const changed = input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, changeExcludes(u, input.claimsTip), git);
     const paths = [...changed.keys()];
     if (paths.length > 0 && paths.every((p) => p.startsWith(`${input.policy.locks.dir}/`))) continue;
-    const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('./run-tests.js');
+    const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('../server/run-tests.js');
     const result = await runPushTests({
       gitDir: git.env!.GIT_DIR!,
       git,

@@ -1,7 +1,7 @@
 // What every hook entry point does around its own work: read stdin, run the chained hook
 // first, catch anything unexpected as one `ERROR: internal:` line (fail closed, no stack trace).
 import { readFileSync } from 'node:fs';
-import { restoreCaCerts } from '../installer/stub.js';
+import { restoreCaCerts } from '../server/ca-certs.js';
 import { runChainedHook } from './chain.js';
 
 /** A hook's own work: stdin in, output lines and an exit code out (or a promise of them). */

@@ -3,16 +3,17 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_FILE } from '../core/policy.js';
-import { cleanGitEnv, type GitOptions, gitText, readConfig, readObjects, runGit } from '../git/git.js';
-import { CLIENT_HOOKS, installLayout, layoutBaseDir, SERVER_HOOKS } from '../hooks/layout.js';
+import { cleanGitEnv, type GitOptions, gitText, readConfig, readRef, runGit } from '../git/git.js';
+import { CLIENT_HOOKS, installLayout, layoutBaseDir, SERVER_HOOKS } from '../server/layout.js';
 import { detectPlatform, PLATFORM_NAMES } from './install.js';
 import { findInstallation } from './manifest.js';
-import { readClaimsView } from '../hooks/read-commit.js';
-import { spoolHealth } from '../hooks/deliver.js';
-import { spoolDir, spoolProblem, unspooledCount, unspooledDir } from '../hooks/spool.js';
-import { policyFromText, readRef, readServerConfig } from '../hooks/read-push.js';
+import { readClaimsView } from '../git/read-commit.js';
+import { spoolHealth } from '../server/deliver.js';
+import { spoolDir, spoolProblem, unspooledCount, unspooledDir } from '../server/spool.js';
+import { readServerConfig } from '../server/read-push.js';
+import { readPolicyAt } from '../git/read-policy.js';
 import { isExecutable, readIfExists } from './files.js';
-import { readRepo } from './repo.js';
+import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
 
 /** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it. */
@@ -99,8 +100,7 @@ export function doctor(path: string, version: string): Finding[] {
 }
 
 function checkPolicy(ref: string, tip: string, git: GitOptions, ok: (text: string) => void, fault: (text: string) => void): void {
-  const text = readObjects([`${tip}:${POLICY_FILE}`], git).get(`${tip}:${POLICY_FILE}`)?.content.toString('utf8');
-  const { problems } = policyFromText(text);
+  const { problems, text } = readPolicyAt(tip, git);
   for (const problem of problems) fault(`${ref}: ${POLICY_FILE}: ${problem}; fix: push a corrected ${POLICY_FILE}`);
   if (problems.length === 0) ok(`policy: ${text === undefined ? `no ${POLICY_FILE}, defaults apply` : `${POLICY_FILE} is valid`} (claims ref ${ref})`);
 }

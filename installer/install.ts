@@ -5,10 +5,10 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
-import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, SERVER_MODULES, type LayoutKind } from '../hooks/layout.js';
+import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, SERVER_MODULES, type LayoutKind } from '../server/layout.js';
 import { readIfExists, writeFileAtomic } from './files.js';
 import { findInstallation, type Manifest } from './manifest.js';
-import { readRepo, RepoError, type Repo } from './repo.js';
+import { readRepo, RepoError, type Repo } from '../git/repo.js';
 import { formatPostReceiveStub, formatStub, parseStub } from './stub.js';
 
 /** Inputs of an install: where the built hook bundles are, which node runs them, the version. */

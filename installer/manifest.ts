@@ -1,6 +1,6 @@
 // install.json: what install did, so uninstall restores exactly that and doctor can check it.
 import { existsSync } from 'node:fs';
-import { installLayout, layoutBaseDir, type LayoutKind } from '../hooks/layout.js';
+import { installLayout, layoutBaseDir, type LayoutKind } from '../server/layout.js';
 import { readIfExists } from './files.js';
 
 /**

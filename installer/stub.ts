@@ -1,17 +1,11 @@
 // The hook stub: a few lines of sh that exec the installed bundle with the node that installed
 // it (husky's habit: the stub is tiny, the runner owns the behaviour).
 import { AUTHENTICATED_IDENTITY_VARS } from '../core/identity.js';
+import { SAVED_CA_CERTS } from '../server/ca-certs.js';
 import { shellQuote } from './files.js';
 
 const MARKER = /^# agent-hooks (\S+): /m;
 const EXEC = /^exec '((?:[^']|'\\'')*)' '((?:[^']|'\\'')*)' "\$@"$/m;
-
-/**
- * The variable the stub moves `NODE_EXTRA_CA_CERTS` to. Node 20 loads its whole root store at
- * start when that variable is set (measured here: `node -e 0` 45 ms without, 160 ms with), and
- * no hook process speaks TLS; {@link restoreCaCerts} hands it back to what the hook starts.
- */
-export const SAVED_CA_CERTS = 'AGENT_HOOKS_NODE_EXTRA_CA_CERTS';
 
 /** What a stub sets for its hook. */
 export interface StubOptions {
@@ -87,18 +81,6 @@ export function formatPostReceiveStub(version: string, nodePath: string, senderP
     'exit $status',
     '',
   ].join('\n');
-}
-
-/**
- * Puts back the `NODE_EXTRA_CA_CERTS` the stub set aside (see {@link SAVED_CA_CERTS}), so chained
- * hooks, the test process and the Slack sender get the environment the hook was started with.
- * Mutates `env` (process.env in a hook).
- */
-export function restoreCaCerts(env: NodeJS.ProcessEnv): void {
-  const saved = env[SAVED_CA_CERTS];
-  if (saved === undefined) return;
-  env.NODE_EXTRA_CA_CERTS = saved;
-  delete env[SAVED_CA_CERTS];
 }
 
 /** What a stub says, or undefined when the text is not an agent-hooks stub. */

@@ -2,10 +2,10 @@
 import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cleanGitEnv, runGit } from '../git/git.js';
-import { ALL_HOOKS, installLayout, layoutBaseDir } from '../hooks/layout.js';
+import { ALL_HOOKS, installLayout, layoutBaseDir } from '../server/layout.js';
 import { readIfExists } from './files.js';
 import { findInstallation } from './manifest.js';
-import { readRepo } from './repo.js';
+import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
 
 /** What uninstall did, one line per step; `warnings` for what it left alone and why. */

@@ -1,7 +1,8 @@
 // Glob semantics of leases and the pure rules 4 and 5, as tables.
 import { describe, expect, it } from 'vitest';
-import type { Claim } from '../core/claims.js';
-import { globProblem, isGlobPattern, LeaseTable, leasesOf } from '../core/lease.js';
+import type { Claim } from '../core/claim.js';
+import { globProblem, isGlobPattern } from '../core/glob.js';
+import { LeaseTable, leasesOf } from '../core/lease.js';
 import { checkLeasedChanges, checkLeaseOverlaps } from '../core/lease-rules.js';
 import { formatVerdict } from '../core/verdict.js';
 

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSlackMessage, BLOCK_LIMIT, SECTION_LIMIT, type Notification, type RefEvent } from '../core/notification.js';
-import { parseRawPushEvent } from '../hooks/raw-event.js';
-import { claimEventsOf } from '../hooks/read-notification.js';
+import { parseRawPushEvent } from '../server/raw-event.js';
+import { claimEventsOf } from '../git/read-notification.js';
 import { cli, cliAsync, cloneAs, commit, git, lockText, makeUpstream, push, sendersDone, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
 

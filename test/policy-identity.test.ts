@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readPushOptions, resolvePusher } from '../core/identity.js';
+import { parsePushOptions, resolvePusher } from '../core/identity.js';
 import { defaultPolicy, parsePolicy } from '../core/policy.js';
 import { parseRefUpdates, RefUpdateParseError } from '../core/ref-update.js';
 import { formatVerdict } from '../core/verdict.js';
@@ -66,8 +66,8 @@ describe('resolvePusher', () => {
   });
 
   it('reads push options as git passes them', () => {
-    expect(readPushOptions({ GIT_PUSH_OPTION_COUNT: '2', GIT_PUSH_OPTION_0: 'agent=a', GIT_PUSH_OPTION_1: 'override=why' })).toEqual(['agent=a', 'override=why']);
-    expect(readPushOptions({})).toEqual([]);
+    expect(parsePushOptions({ GIT_PUSH_OPTION_COUNT: '2', GIT_PUSH_OPTION_0: 'agent=a', GIT_PUSH_OPTION_1: 'override=why' })).toEqual(['agent=a', 'override=why']);
+    expect(parsePushOptions({})).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, rankOf, selectTests, testArgv } from '../core/sampling.js';
-import { readJUnit } from '../hooks/run-tests.js';
+import { readJUnit } from '../server/run-tests.js';
 import { cli, cloneAs, commit, git, makeUpstream, push, pushAsync, sendersDone, sync, tempDir, type FileChange } from './helpers/git.js';
 
 const POLICY: TestPolicy = { command: ['node', '--test', '{files}'], files: ['test/**/*.test.mjs'], sample: 0.1, always: [], timeout: 20 };

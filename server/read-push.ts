@@ -1,17 +1,18 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
-import { join, resolve } from 'node:path';
-import type { Claim } from '../core/claims.js';
+import { resolve } from 'node:path';
+import type { Claim } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
 import { readCache, writeCache } from './claims-cache.js';
-import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
+import { statePaths } from './state.js';
+import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
 import type { RefChanges } from '../core/lease-rules.js';
-import { needsCommitterName, readPushOptions, resolvePusher } from '../core/identity.js';
-import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from '../core/policy.js';
-import type { PushInput } from '../core/push.js';
+import { needsCommitterName, parsePushOptions, resolvePusher } from '../core/identity.js';
+import { POLICY_FILE, policyFromText } from '../core/policy.js';
+import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readObjects, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readObjects, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -57,18 +58,6 @@ export function readServerConfig(git: GitOptions, config: Map<string, string[]> 
   };
 }
 
-/** The oid a ref points at now, or undefined when it does not exist. @throws GitError */
-export function readRef(refName: string, git: GitOptions): string | undefined {
-  return gitText(['rev-parse', '-q', '--verify', `${refName}^{commit}`], { ...git, okExitCodes: [0, 1] }) || undefined;
-}
-
-/** The policy of a commit (defaults when it has none) and the problems of an invalid file. */
-export function policyFromText(text: string | undefined): { policy: Policy; problems: string[] } {
-  if (text === undefined) return { policy: defaultPolicy(), problems: [] };
-  const result = parsePolicy(text);
-  return result.ok ? { policy: result.policy, problems: [] } : { policy: defaultPolicy(), problems: result.problems };
-}
-
 /**
  * What a ref update's changes are measured against (DESIGN.md rule 5): its old value and the
  * claims ref's tip before the push; commits reachable from either are not the push's.
@@ -96,7 +85,7 @@ export interface PushInputOverrides {
 export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
-  const pushOptions = readPushOptions(env);
+  const pushOptions = parsePushOptions(env);
   const claimsUpdate = updates.find((u) => u.refName === config.claimsRef);
   const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : 'claimsTip' in overrides ? overrides.claimsTip : readRef(config.claimsRef, git);
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
@@ -121,7 +110,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
   // A push that leaves the claims ref alone reads them from the cache when the tip is the same.
   const locksDir = policy.locks.dir;
-  const cachePath = join(git.env!.GIT_DIR!, 'agent-hooks', 'claims-cache.json');
+  const cachePath = statePaths(git.env!.GIT_DIR!).claimsCache;
   const cacheKey = `${VERSION} ${oldTip} ${locksDir} ${policy.locks.ttl}`;
   const cached = !claimsUpdate && oldTip ? readCache<Claim[]>(cachePath, cacheKey) : undefined;
   const oldEntries = oldTip && !cached ? listTree(oldTip, locksDir, git) : [];

@@ -1,12 +1,11 @@
 // Gathers what pre-commit decides on: the agent, the freshest local view of the claims ref, its
 // policy and claims, and the staged paths (honouring GIT_INDEX_FILE, which git sets for
 // `commit -a` and partial commits and which every git call here inherits).
-import { lockBlobsToRead, parseClaims } from '../core/claims.js';
-import type { CommitInput } from '../core/commit.js';
+import { lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
+import type { CommitInput } from '../core/commit-rules.js';
 import { resolveClientAgent } from '../core/identity.js';
-import { POLICY_FILE } from '../core/policy.js';
-import { gitText, listTree, readConfig, readIndexEntries, readObjects, runGit, type GitOptions } from '../git/git.js';
-import { policyFromText } from './read-push.js';
+import { gitText, listTree, readConfig, readIndexEntries, readObjects, runGit, type GitOptions } from './git.js';
+import { readPolicyAt } from './read-policy.js';
 
 /**
  * The claims branch and the ref holding its freshest local view: `agenthooks.claimsRef` (or the
@@ -40,8 +39,7 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
   const view = readClaimsView(last('agenthooks.claimsref'), git);
   const refName = gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'HEAD';
 
-  const policyObject = view.oid ? readObjects([`${view.oid}:${POLICY_FILE}`], git).get(`${view.oid}:${POLICY_FILE}`) : undefined;
-  const { policy, problems } = policyFromText(policyObject?.content.toString('utf8'));
+  const { policy, problems } = readPolicyAt(view.oid, git);
   const entries = view.oid ? listTree(view.oid, policy.locks.dir, git) : [];
   const stagedLocks = readIndexEntries(staged.filter((p) => p.startsWith(`${policy.locks.dir}/`)), git);
   const blobs = new Map<string, Uint8Array>();

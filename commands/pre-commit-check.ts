@@ -1,8 +1,8 @@
 // The pre-commit check as a function, shared by the installed hook and `agent-hooks pre-commit`
 // (the line to call from a hook manager such as husky).
-import { checkCommit } from '../core/commit.js';
+import { checkCommit } from '../core/commit-rules.js';
 import { errorsOf, formatVerdict } from '../core/verdict.js';
-import { readCommitInput } from './read-commit.js';
+import { readCommitInput } from '../git/read-commit.js';
 
 /** Runs the check in the current repository: output lines and exit code (1 when a staged change is refused). */
 export function runPreCommitCheck(env: NodeJS.ProcessEnv, now: number): { lines: string[]; exitCode: number } {

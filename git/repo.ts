@@ -1,7 +1,7 @@
 // Finding the repository and its hooks dir, the way git itself resolves them.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cleanGitEnv, gitText, GitError } from '../git/git.js';
+import { cleanGitEnv, gitText, GitError } from './git.js';
 
 /** The path is not something agent-hooks can install into; the message says what to do. */
 export class RepoError extends Error {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { VERSION } from '../core/version.js';
 import { cleanGitEnv, gitText } from '../git/git.js';
 import { shellQuote } from '../installer/files.js';
-import type { CommandResult } from './claims-commands.js';
+import type { CommandResult } from '../core/result.js';
 import { installClaudeHooks } from './claude.js';
 
 /**

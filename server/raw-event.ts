@@ -10,7 +10,7 @@
 import { needsCommitterName, resolvePusher } from '../core/identity.js';
 import { parseRefUpdates } from '../core/ref-update.js';
 import { identityNameOf, readObjects, type GitOptions } from '../git/git.js';
-import type { PushEvent } from './read-notification.js';
+import type { PushEvent } from '../git/read-notification.js';
 import { readServerConfig } from './read-push.js';
 import { repoName } from './spool.js';
 

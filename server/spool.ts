@@ -2,21 +2,20 @@
 // durably before anything tries to send it (temp file, fsync, rename), so no message is lost
 // when the sender, Slack or the machine fails.
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanGitEnv } from '../git/git.js';
-import { spawn } from 'node:child_process';
+import { basename, join } from 'node:path';
 import type { Notification } from '../core/notification.js';
+import { statePaths } from './state.js';
+import { startWorker } from './worker.js';
 
 /** Where the spool lives, and where messages Slack refused for good are set aside. */
-export const spoolDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'spool');
-export const failedDir = (gitDir: string): string => join(spoolDir(gitDir), 'failed');
+export const spoolDir = (gitDir: string): string => statePaths(gitDir).spool;
+export const failedDir = (gitDir: string): string => statePaths(gitDir).failed;
 
 /**
  * Where the post-receive stub keeps a push event it could not spool (disk full, spool not
  * writable), one raw file each. `doctor` reports them and `notify --flush` spools them again.
  */
-export const unspooledDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'unspooled');
+export const unspooledDir = (gitDir: string): string => statePaths(gitDir).unspooled;
 
 const unspooledNames = (gitDir: string): string[] => (existsSync(unspooledDir(gitDir)) ? readdirSync(unspooledDir(gitDir)).filter((f) => f.endsWith('.raw')).sort() : []);
 
@@ -108,15 +107,9 @@ export function spoolEvent(gitDir: string, n: Notification): string {
   return name;
 }
 
-/**
- * Starts the sender (`notify-sender.mjs`, installed beside the hook bundles) detached, with stdio
- * closed (an inherited pipe would hold the push open until the sender ends), in its own session,
- * without the hook's `GIT_*` variables, and does not wait for it.
- */
+/** Starts the Slack sender (`notify-sender.mjs`, beside the hook bundles) as a detached worker ({@link startWorker}). */
 export function startSender(gitDir: string): void {
-  const sender = join(dirname(fileURLToPath(import.meta.url)), 'notify-sender.mjs');
-  const child = spawn(process.execPath, [sender, gitDir], { detached: true, stdio: 'ignore', env: cleanGitEnv() });
-  child.unref();
+  startWorker('notify-sender', gitDir);
 }
 
 /** The short name of a repository for messages: the last component of its git dir. */

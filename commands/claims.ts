@@ -1,18 +1,10 @@
 // claim, release, renew, gc, status: plan on the freshest claims ref, publish with plumbing, and
 // on a lost race fetch and plan again.
-import { planClaim, planGc, planRelease, planRenew, type ClaimsState, type Plan } from '../core/agent-commands.js';
+import { planClaim, planGc, planRelease, planRenew, type ClaimsState, type Plan } from '../core/plans.js';
 import { formatStatus, statusJson, type RecentPush } from '../core/status.js';
+import { EXIT, type CommandResult } from '../core/result.js';
 import { gitText } from '../git/git.js';
 import { fetchClaims, publishChange, readClaimsState, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
-
-/** Exit codes (DESIGN.md "Command line"). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, held: 3 } as const;
-
-/** What a command prints (stdout for results, stderr for `ERROR:`/`WARNING:` lines) and its exit code. */
-export interface CommandResult {
-  exitCode: number;
-  lines: string[];
-}
 
 /** How many times a change is planned again after losing a race for the claims ref. */
 export const MAX_ATTEMPTS = 12;

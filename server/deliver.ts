@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { tryLock } from './pid-lock.js';
 import { join } from 'node:path';
 import { buildSlackMessage, type Notification, type SlackMessage } from '../core/notification.js';
-import { readNotification, type PushEvent } from './read-notification.js';
+import { readNotification } from '../git/read-notification.js';
 import { failedDir, redact, spoolDir } from './spool.js';
 
 /** Tuning, in ms; the defaults follow Slack's limits. Tests shorten them through the environment. */
@@ -75,8 +75,7 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
   mkdirSync(dir, { recursive: true });
   const report: FlushReport = { sent: 0, setAside: 0, left: 0, busy: false };
   const deadline = Date.now() + options.budgetMs;
-  // .raw: push events the post-receive stub wrote in sh; .json: refused pushes from pre-receive
-  // (and push events spooled by versions whose post-receive was node).
+  // .raw: push events the post-receive stub wrote in sh; .json: refused pushes from pre-receive.
   const pending = () => readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.raw')).sort();
   for (;;) {
     const release = tryLock(join(dir, '.lock'), { orphanMs: 5000, maxAgeMs: STALE_LOCK_MS });
@@ -90,8 +89,7 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
         try {
           const git = { env: { ...process.env, GIT_DIR: gitDir } };
           const text = readFileSync(path, 'utf8');
-          const spooled = file.endsWith('.raw') ? pushEventOfRaw(parseRawPushEvent(text), gitDir, git) : (JSON.parse(text) as PushEvent | Notification);
-          const notification = 'updates' in spooled ? readNotification(spooled, git, Date.now()) : spooled;
+          const notification = file.endsWith('.raw') ? readNotification(pushEventOfRaw(parseRawPushEvent(text), gitDir, git), git, Date.now()) : (JSON.parse(text) as Notification);
           message = buildSlackMessage(notification, options.commitUrl);
         } catch (error) {
           setAside(gitDir, file, `unreadable spool file: ${(error as Error).message}`);

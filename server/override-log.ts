@@ -1,6 +1,6 @@
 // The audit trail of admin overrides: one JSON line per accepted override, in the bare repo.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { statePaths } from './state.js';
 
 /** One accepted override: when (RFC 3339), who, why, which refs, and the errors it turned into warnings. */
 export interface OverrideRecord {
@@ -12,7 +12,7 @@ export interface OverrideRecord {
 }
 
 /** Where overrides are logged: `<git-dir>/agent-hooks/overrides.log` (JSON lines). */
-export const overrideLogPath = (gitDir: string): string => join(gitDir, 'agent-hooks', 'overrides.log');
+export const overrideLogPath = (gitDir: string): string => statePaths(gitDir).overrideLog;
 
 /**
  * Appends one record. Writing outside `refs/` is allowed in quarantine.
@@ -20,6 +20,6 @@ export const overrideLogPath = (gitDir: string): string => join(gitDir, 'agent-h
  */
 export function appendOverrideLog(gitDir: string, record: OverrideRecord): void {
   const path = overrideLogPath(gitDir);
-  mkdirSync(join(gitDir, 'agent-hooks'), { recursive: true });
+  mkdirSync(statePaths(gitDir).home, { recursive: true });
   appendFileSync(path, `${JSON.stringify(record)}\n`);
 }

@@ -2,15 +2,15 @@
 import { buildSlackMessage } from '../core/notification.js';
 import { formatTime } from '../core/text.js';
 import { cleanGitEnv, readConfig } from '../git/git.js';
-import { deliveryOptions, flushSpool, postMessage } from '../hooks/deliver.js';
-import { redact, repoName, respoolUnspooled, webhookUrlFrom } from '../hooks/spool.js';
-import { readRepo } from '../installer/repo.js';
-import { EXIT, type CommandResult } from './claims-commands.js';
+import { deliveryOptions, flushSpool, postMessage } from '../server/deliver.js';
+import { redact, repoName, respoolUnspooled, webhookUrlFrom } from '../server/spool.js';
+import { readRepo } from '../git/repo.js';
+import { EXIT, type CommandResult } from '../core/result.js';
 
 /**
- * Flushes the spool of a bare repo now (first spooling the events post-receive could only keep
- * in unspooled.jsonl) (in the foreground, with progress), or with `test` sends
- * one test message and reports Slack's answer. The webhook URL is never printed.
+ * `flush`: in the foreground, with progress, spools the events post-receive could only keep in
+ * `unspooled/`, then sends the spool of a bare repo now. `test`: sends one test message and
+ * reports Slack's answer. The webhook URL is never printed.
  */
 export async function notify(path: string, mode: 'flush' | 'test'): Promise<CommandResult> {
   const repo = readRepo(path);

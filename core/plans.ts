@@ -1,8 +1,9 @@
 // What `claim`, `release`, `renew` and `gc` change on the claims ref (DESIGN.md "Command line").
 // Pure: the claims ref's state in, a plan out. The shim applies the plan with plumbing and
 // retries it on a fresh state when the claims ref moved meanwhile.
-import { type Claim, type TreeEntry } from './claims.js';
-import { globProblem, leasesOf } from './lease.js';
+import type { Claim, TreeEntry } from './claim.js';
+import { globProblem } from './glob.js';
+import { leasesOf } from './lease.js';
 import { checkLeaseOverlaps } from './lease-rules.js';
 import { AGENT_ID, classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
 import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';

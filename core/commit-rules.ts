@@ -1,6 +1,7 @@
 // The pre-commit decision (DESIGN.md "pre-commit"): the same lock and lease checks the server
 // makes, on what is staged, so an agent learns before it pushes. Pure.
-import { checkLockEntry, type Claim, type TreeEntry } from './claims.js';
+import type { Claim, TreeEntry } from './claim.js';
+import { checkLockEntry } from './claims-rules.js';
 import type { ClientAgentSource } from './identity.js';
 import { checkLeasedChanges } from './lease-rules.js';
 import { POLICY_FILE, type Policy } from './policy.js';

@@ -3,13 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseClaims, lockBlobsToRead } from '../core/claims.js';
-import type { ClaimsState } from '../core/agent-commands.js';
+import { parseClaims, lockBlobsToRead } from '../core/claims-rules.js';
+import type { ClaimsState } from '../core/plans.js';
 import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
-import { POLICY_FILE } from '../core/policy.js';
 import { gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
-import { readClaimsView } from '../hooks/read-commit.js';
-import { policyFromText } from '../hooks/read-push.js';
+import { readClaimsView } from '../git/read-commit.js';
+import { readPolicyAt } from '../git/read-policy.js';
 
 /**
  * git's words for a push that lost a race after the hooks accepted it: another push moved the
@@ -61,8 +60,7 @@ export function readViewOid(repo: AgentRepo): string | undefined {
 /** The claims ref's state at `oid` (the defaults and no claims when undefined). `now` in epoch ms. */
 export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[] } {
   const refName = `refs/heads/${repo.branch}`;
-  const policyText = oid ? readObjects([`${oid}:${POLICY_FILE}`], repo.git).get(`${oid}:${POLICY_FILE}`)?.content.toString('utf8') : undefined;
-  const { policy, problems } = policyFromText(policyText);
+  const { policy, problems } = readPolicyAt(oid, repo.git);
   const entries = oid ? listTree(oid, policy.locks.dir, repo.git) : [];
   const blobs = new Map<string, Uint8Array>();
   for (const [id, object] of readObjects(lockBlobsToRead(entries), repo.git)) if (object) blobs.set(id, object.content);

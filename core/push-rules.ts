@@ -1,6 +1,7 @@
 // The whole pre-receive decision for one push (DESIGN.md "What pre-receive rejects").
 // Pure: the caller gathers the inputs from stdin, env and git; this returns the verdicts.
-import { checkClaimsRef, type Claim, type ClaimsRefInput } from './claims.js';
+import type { Claim } from './claim.js';
+import { checkClaimsRef, type ClaimsRefInput } from './claims-rules.js';
 import { checkLeasedChanges, type RefChanges } from './lease-rules.js';
 import { pushOption, type Pusher } from './identity.js';
 import { POLICY_FILE, type Policy } from './policy.js';

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { selectTests, testArgv } from '../core/sampling.js';
 import { gitText, listPaths, readChangedPaths } from '../git/git.js';
-import { testEnvironment } from '../hooks/run-tests.js';
+import { testEnvironment } from '../server/run-tests.js';
 import { readClaimsState, type AgentRepo } from './agent-repo.js';
-import { EXIT, type CommandResult } from './claims-commands.js';
+import { EXIT, type CommandResult } from '../core/result.js';
 
 /**
  * Selects like pre-receive: the test files of HEAD's tree, seeded with the agent id, plus the

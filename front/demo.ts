@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTime } from '../core/text.js';
-import { cleanGitEnv, type GitResult, runGit, runGitAsync } from '../git/git.js';
+import { cleanGitEnv, type GitResult, runGit } from '../git/git.js';
+import { runGitAsync } from '../git/git-async.js';
 import { spawnSync } from 'node:child_process';
 
 /** Where the demo prints, the CLI to install with, and whether to keep the temp dir. */
@@ -73,7 +74,7 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
       git(agent, 'add', '-A');
       git(agent, 'commit', '-q', '-m', 'claim parser');
     }
-    const race = await Promise.all(['agent-1', 'agent-2'].map((agent) => runGitAsync(['push', '-o', `agent=${agent}`, 'origin', 'HEAD:main'], { cwd: clone(agent), env })));
+    const race = await Promise.all(['agent-1', 'agent-2'].map((agent) => runGitAsync(['push', '-o', `agent=${agent}`, 'origin', 'HEAD:main'], { cwd: clone(agent), env, okExitCodes: [0, 1, null] })));
     race.forEach((result, i) => show(`agent-${i + 1}`, 'git push -o agent=agent-' + (i + 1) + ' origin HEAD:main', result));
     if (race.filter((r) => r.exitCode === 0).length !== 1) {
       surprises++;

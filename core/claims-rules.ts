@@ -1,21 +1,13 @@
 // Rules 1, 2, 3 and 6 of DESIGN.md "What pre-receive rejects": the claims ref's own update.
 // Pure: tree listings and blob contents in (read by the caller), verdicts out.
-import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile, type LockFile } from './lock-file.js';
+import type { Claim, TreeEntry } from './claim.js';
+import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile } from './lock-file.js';
 import { leasesOf, type Lease } from './lease.js';
 import { checkLeaseOverlaps } from './lease-rules.js';
 import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { formatTime, quote } from './text.js';
 import type { Verdict } from './verdict.js';
-
-/** One entry of `git ls-tree -r -l`: mode (`100644`, `120000`...), type, oid, size in bytes, full path. */
-export interface TreeEntry {
-  mode: string;
-  type: 'blob' | 'tree' | 'commit';
-  oid: string;
-  size?: number;
-  path: string;
-}
 
 /** The files of one task in the old and new tree of the claims ref, for a task the push touches. */
 export interface TaskChange {
@@ -28,14 +20,6 @@ export interface TaskChange {
 export interface LocksDirDiff {
   tasks: TaskChange[];
   changed: TreeEntry[];
-}
-
-/** A claim as found on the claims ref: a valid lock file and when it expires (epoch ms). */
-export interface Claim {
-  taskId: string;
-  path: string;
-  lock: LockFile;
-  expiresAt: number;
 }
 
 /** Everything the claims check needs, gathered by the caller from git. */
@@ -104,11 +88,11 @@ export type LockEntryResult =
   | { kind: 'other' };
 
 /**
- * Reads one entry of the locks dir with its blob (from `blobs`, by oid): a claim with its expiry,
+ * Parses one entry of the locks dir with its blob (from `blobs`, by oid): a claim with its expiry,
  * or the problems that make it invalid. Strays and ignored files are `other`.
  * @throws Error when a readable lock file's blob is missing from `blobs` (a caller bug).
  */
-export function readLockEntry(e: TreeEntry, policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): LockEntryResult {
+export function parseLockEntry(e: TreeEntry, policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): LockEntryResult {
   const entry = classifyLocksDirEntry(e.path.slice(policy.locks.dir.length + 1));
   if (entry.kind !== 'lock') return { kind: 'other' };
   const invalid = (what: string, fix: string) => ({ kind: 'invalid' as const, problems: [{ what, fix }] });
@@ -132,7 +116,7 @@ export function checkLockEntry(e: TreeEntry, prefix: string, policy: Policy, blo
   const error = (at: string, what: string, fix: string): Verdict => ({ severity: 'error', rule: 'schema', where: at, what, fix, overridable: false });
   const entry = classifyLocksDirEntry(e.path.slice(policy.locks.dir.length + 1));
   if (entry.kind === 'stray') return { verdicts: [error(where, entry.reason, `git rm ${quote(e.path)}, or rename it`)] };
-  const result = readLockEntry(e, policy, blobs, now);
+  const result = parseLockEntry(e, policy, blobs, now);
   if (result.kind === 'invalid') return { verdicts: result.problems.map((p) => error(`${where}${p.line ? `:${p.line}` : ''}`, p.what, p.fix)) };
   return { claim: result.kind === 'claim' ? result.claim : undefined, verdicts: [] };
 }
@@ -140,7 +124,7 @@ export function checkLockEntry(e: TreeEntry, prefix: string, policy: Policy, blo
 /** Every valid claim among the entries of a locks dir (invalid lock files protect nothing). */
 export function parseClaims(entries: readonly TreeEntry[], policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): Claim[] {
   return entries.flatMap((e) => {
-    const result = readLockEntry(e, policy, blobs, now);
+    const result = parseLockEntry(e, policy, blobs, now);
     return result.kind === 'claim' ? [result.claim] : [];
   });
 }

@@ -1,12 +1,11 @@
 // Expands what post-receive spooled into what is announced: new commits deduplicated
 // against every other ref (as git-multimail does), force pushes, diffstats, claim changes.
-import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims.js';
+import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import type { ClaimEvent, Notification, RefEvent } from '../core/notification.js';
-import { POLICY_FILE } from '../core/policy.js';
 import { isCreate, isDelete, type RefUpdate } from '../core/ref-update.js';
 import { formatTime } from '../core/text.js';
-import { gitText, isAncestor, listTree, readObjects, runGit, type GitOptions } from '../git/git.js';
-import { policyFromText } from './read-push.js';
+import { gitText, isAncestor, listTree, readObjects, runGit, type GitOptions } from './git.js';
+import { readPolicyAt } from './read-policy.js';
 
 /** New commits read per ref; more are counted, not listed. */
 export const MAX_COMMITS_READ = 500;
@@ -61,8 +60,7 @@ export function readNotification(event: PushEvent, git: GitOptions, now: number)
 /** Claims taken, released, renewed or changed by an update of the claims ref (policy of the old tip). */
 function readClaimEvents(u: RefUpdate, git: GitOptions, now: number): ClaimEvent[] {
   const oldTip = isCreate(u) ? undefined : u.oldOid;
-  const policyText = oldTip ? readObjects([`${oldTip}:${POLICY_FILE}`], git).get(`${oldTip}:${POLICY_FILE}`)?.content.toString('utf8') : undefined;
-  const { policy } = policyFromText(policyText);
+  const { policy } = readPolicyAt(oldTip, git);
   const oldEntries = oldTip ? listTree(oldTip, policy.locks.dir, git) : [];
   const newEntries = listTree(u.newOid, policy.locks.dir, git);
   const diff = diffLocksDir(policy.locks.dir, oldEntries, newEntries);

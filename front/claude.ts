@@ -3,13 +3,14 @@
 // that merges both into .claude/settings.json. Hook contract: Claude Code's hooks reference
 // (PreToolUse input: tool_name, tool_input.file_path, cwd; exit 2 blocks, stderr is the reason).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { readCache, writeCache } from '../hooks/claims-cache.js';
+import { readCache, writeCache } from '../server/claims-cache.js';
+import { statePaths } from '../server/state.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import type { Claim } from '../core/claims.js';
+import type { Claim } from '../core/claim.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
 import { formatTime, quote } from '../core/text.js';
 import { gitText } from '../git/git.js';
-import { openAgentRepo, readClaimsState, type AgentRepo } from './agent-repo.js';
+import { openAgentRepo, readClaimsState, type AgentRepo } from '../commands/agent-repo.js';
 import type { Policy } from '../core/policy.js';
 import { VERSION } from '../core/version.js';
 
@@ -68,7 +69,7 @@ export function preToolUse(stdin: string, env: NodeJS.ProcessEnv, now: number): 
  * every edit; the cache saves three git calls), else read from git and cached.
  */
 export function readCachedClaims(commonDir: string, repo: AgentRepo, now: number): { policy: Policy; claims: Claim[] } {
-  const path = join(commonDir, 'agent-hooks', 'claims-cache.json');
+  const path = statePaths(commonDir).claimsCache;
   const key = `${VERSION} ${repo.openedAt ?? 'none'}`;
   const cached = readCache<{ policy: Policy; claims: Claim[] }>(path, key);
   if (cached) return cached;

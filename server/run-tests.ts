@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
+import { statePaths } from './state.js';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
@@ -159,7 +160,7 @@ function killOrphanGroup(slotDir: string): void {
  * @throws Error when no slot frees up in time.
  */
 export async function acquireSlot(gitDir: string, concurrency: number, waitS: number, progress: (line: string) => void): Promise<Slot> {
-  const base = join(gitDir, 'agent-hooks', 'test');
+  const base = statePaths(gitDir).tests;
   const deadline = Date.now() + waitS * 1000;
   let told = 0;
   for (;;) {
@@ -227,7 +228,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const paths = entries.map((e) => e.path);
   const selection = selectTests(paths, policy, input.seed, input.changed);
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
-  const base = join(input.gitDir, 'agent-hooks', 'test');
+  const base = statePaths(input.gitDir).tests;
   const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
   if (existsSync(passedMarker)) {
     return { lines: [`Tests: tree ${tree.slice(0, 10)} already passed these ${selection.files.length} files (seed ${input.seed}); not run again`], passed: true, selection };

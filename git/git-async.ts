@@ -1,0 +1,50 @@
+// The git CLI without blocking: the runner of long-lived processes (the lander, the MCP server,
+// the dashboard, the run loop), where a spawnSync would stall every other request. Same errors
+// and results as the sync runner in git/git.ts; a timeout or an AbortSignal ends git.
+import { spawn } from 'node:child_process';
+import { GitError, type GitOptions, type GitResult } from './git.js';
+
+/** Options of {@link runGitAsync}: those of the sync runner, plus a signal that kills git when aborted. */
+export interface AsyncGitOptions extends GitOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `git <args>` without blocking and resolves with its output.
+ * `okExitCodes` (default [0]) as in the sync runner; `null` in it makes a git killed by a signal
+ * (a timeout, an abort) an answer too. `timeoutMs` kills git with SIGTERM after that many ms.
+ * @throws GitError (the promise rejects) when git cannot start, or exits with a code not in
+ * `okExitCodes` (killed by a signal included).
+ */
+export function runGitAsync(args: readonly string[], options: AsyncGitOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+      timeout: options.timeoutMs,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => {}); // git may exit before reading all its input (EPIPE)
+      child.stdin!.end(options.input);
+    }
+    let failed = false;
+    child.on('error', (error) => {
+      // An abort also emits 'error' (AbortError) and then 'close' with a signal: the close decides.
+      if ((error as NodeJS.ErrnoException).name === 'AbortError') return;
+      failed = true;
+      reject(new GitError(args, null, error.message, { cause: error }));
+    });
+    child.on('close', (code, signal) => {
+      if (failed) return;
+      const result = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: code };
+      if ((options.okExitCodes ?? [0]).includes(code)) resolve(result);
+      else reject(new GitError(args, code, code === null ? `${result.stderr.toString()}\nkilled by ${signal ?? 'a signal'}` : result.stderr.toString()));
+    });
+  });
+}

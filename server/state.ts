@@ -1,0 +1,40 @@
+// The bare repo's state dir, `<git-dir>/agent-hooks/`: every path agent-hooks keeps there, named
+// in this one module. Nothing in it is a ref; what lives here is rebuilt or resent after a crash
+// (the spool, caches, logs, test slots, worker locks). Writing here is allowed in quarantine.
+// The post-receive stub (installer/stub.ts) is sh and spells out `agent-hooks/spool` and
+// `agent-hooks/unspooled` itself; test/state.test.ts checks that it agrees with this module.
+import { join } from 'node:path';
+
+/** The state dir's name inside a git dir. */
+export const STATE_DIR = 'agent-hooks';
+
+/**
+ * Every path of the state dir of the bare repo at `gitDir` (absolute when `gitDir` is):
+ * - `spool/`: notifications waiting for Slack (`*.raw` from post-receive, `*.json` from pre-receive);
+ *   `spool/failed/`: what Slack refused for good, each with a `.reason` file;
+ * - `unspooled/`: push events the post-receive stub could not spool (disk full);
+ * - `notify.log`: what the Slack sender did (webhook URL redacted);
+ * - `overrides.log`: admin overrides, JSON lines;
+ * - `claims-cache.json`: parsed claims keyed by the claims ref's oid;
+ * - `test/`: pooled test work trees (`slot-N`), dependency states and test logs;
+ * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`).
+ */
+export function statePaths(gitDir: string) {
+  const home = join(gitDir, STATE_DIR);
+  return {
+    home,
+    spool: join(home, 'spool'),
+    failed: join(home, 'spool', 'failed'),
+    unspooled: join(home, 'unspooled'),
+    notifyLog: join(home, 'notify.log'),
+    overrideLog: join(home, 'overrides.log'),
+    claimsCache: join(home, 'claims-cache.json'),
+    tests: join(home, 'test'),
+    workers: join(home, 'workers'),
+    workerLock: (name: string) => join(home, 'workers', `${name}.lock`),
+    workerLog: (name: string) => join(home, 'workers', `${name}.log`),
+  };
+}
+
+/** The paths of {@link statePaths}, as a type. */
+export type StatePaths = ReturnType<typeof statePaths>;
