@@ -1,44 +1,41 @@
 // pre-receive: judges a push before any ref moves (DESIGN.md "What pre-receive rejects").
-// Gathers inputs (stdin, env, git), calls the pure checkPush, prints one line per problem.
+// Gathers inputs (stdin, env, git), calls the pure checkPush (rules 1-6), runs the tests that
+// planTestRuns plans (rule 7), and prints what the pure decidePush decides.
 import { resolve } from 'node:path';
 import { pushOption } from '../core/identity.js';
 import { checkPush } from '../core/push-rules.js';
-import { isDelete, isZeroOid, parseRefUpdates } from '../core/ref-update.js';
-import { errorsOf, formatSummary, formatVerdict } from '../core/verdict.js';
+import { decidePush, planTestRuns, type TestOutcome } from '../core/push-decision.js';
+import { isDelete, isZeroOid, parseRefUpdates, type RefUpdate } from '../core/ref-update.js';
+import { errorsOf } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
 import { appendOverrideLog } from '../server/override-log.js';
-import { isTestedRef } from '../core/sampling.js';
 import { readChangedPaths, readConfig } from '../git/git.js';
 import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
 import { changeExcludes, hookGitOptions, readPushInput } from '../server/read-push.js';
 import { runHook } from './run-hook.js';
 
 /**
- * Rule 7: the sampled tests of every pushed ref that `test.refs` names (default the claims ref),
- * except deletions and pushes that only change lock files. The test stage is its own bundle,
- * loaded only here.
+ * Rule 7: runs the tests {@link planTestRuns} plans, one ref update after another. The test stage
+ * is its own bundle, loaded only when a test runs.
  */
-async function runTests(input: ReturnType<typeof readPushInput>): Promise<{ lines: string[]; passed: boolean }> {
+async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOutcome> {
   const test = input.policy.test;
-  if (!test) return { lines: [], passed: true };
   const git = hookGitOptions(process.env);
+  const changedPaths = (u: RefUpdate) => [...(input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, changeExcludes(u, input.claimsTip), git)).keys()];
+  const runs = planTestRuns(input.updates, input.policy, input.claimsRef, changedPaths);
   const lines: string[] = [];
   let passed = true;
-  for (const u of input.updates) {
-    if (isDelete(u) || !isTestedRef(u.refName, test, input.claimsRef)) continue;
-    const changed = input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, changeExcludes(u, input.claimsTip), git);
-    const paths = [...changed.keys()];
-    if (paths.length > 0 && paths.every((p) => p.startsWith(`${input.policy.locks.dir}/`))) continue;
+  for (const run of runs) {
     const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('../server/run-tests.js');
     const result = await runPushTests({
       gitDir: git.env!.GIT_DIR!,
       git,
-      refName: u.refName,
-      newOid: u.newOid,
-      policy: test,
+      refName: run.update.refName,
+      newOid: run.update.newOid,
+      policy: test!,
       seed: input.pusher.id ?? 'unknown',
-      changed: paths,
+      changed: run.changed,
       concurrency: input.testConcurrency,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
@@ -83,34 +80,10 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
   const now = Date.now();
   const input = readPushInput(updates, process.env, now);
   const verdicts = checkPush(input);
-  const lines = verdicts.map(formatVerdict);
-  let exitCode = errorsOf(verdicts).length > 0 ? 1 : 0;
   // Tests run only for a push that passed every other rule: rule 7 comes last.
-  const tested = exitCode === 0 ? await runTests(input) : { lines: [], passed: true };
-  lines.push(...tested.lines);
-  const overridden = verdicts.some((v) => v.rule === 'override');
-  if (!tested.passed && overridden) {
-    lines.push(`WARNING: push: the sampled tests did not pass (overridden by admin ${input.pusher.id})`);
-  } else if (!tested.passed) {
-    exitCode = 1;
-    lines.push(`agent-hooks: push rejected: the sampled tests did not pass; none of its ${updates.length} ref update${updates.length === 1 ? '' : 's'} was applied`);
-  } else {
-    const summary = formatSummary(verdicts, updates.length);
-    if (summary) lines.push(summary);
-  }
-  if (exitCode === 0 && overridden) {
-    appendOverrideLog(resolve(process.env.GIT_DIR ?? '.'), {
-      time: formatTime(now),
-      admin: input.pusher.id!,
-      reason: pushOption(input.pushOptions, 'override') ?? '',
-      refs: updates.map((u) => u.refName),
-      overridden: [...verdicts.filter((v) => v.overridden).map(formatVerdict), ...(tested.passed ? [] : ['the sampled tests did not pass'])],
-    });
-  }
-  if (exitCode !== 0 && input.policy.notify.rejections) announceRejection(input, lines.filter((l) => l.startsWith('ERROR: ')), now);
-  if (updates.every((u) => u.refName.startsWith(DOCTOR_REF_PREFIX))) {
-    lines.push(`agent-hooks doctor: pre-receive ${VERSION} judged the synthetic push (${exitCode === 0 ? 'accepted' : 'rejected'}); refusing it so nothing lands`);
-    exitCode = 1;
-  }
-  return { lines, exitCode };
+  const tests = errorsOf(verdicts).length === 0 ? await runTests(input) : undefined;
+  const decision = decidePush({ updates, verdicts, tests, pusher: input.pusher.id, overrideReason: pushOption(input.pushOptions, 'override'), doctorRefPrefix: DOCTOR_REF_PREFIX, version: VERSION });
+  if (decision.override) appendOverrideLog(resolve(process.env.GIT_DIR ?? '.'), { time: formatTime(now), ...decision.override });
+  if (decision.rejected && input.policy.notify.rejections) announceRejection(input, decision.lines.filter((l) => l.startsWith('ERROR: ')), now);
+  return { lines: decision.lines, exitCode: decision.exitCode };
 });
