@@ -6,14 +6,16 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-const hooks = ['pre-receive', 'pre-commit', 'run-tests', 'notify-sender'];
+// The hook bundles: one list, shared with the installer (installer/bundles.json).
+const bundles = JSON.parse(readFileSync('installer/bundles.json', 'utf8'));
+const hookEntries = { ...bundles.server, ...bundles.client };
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
 
 rmSync('dist', { recursive: true, force: true });
 const [hookResult, claudeResult] = await Promise.all([
   build({
     ...common,
-    entryPoints: Object.fromEntries(hooks.map((h) => [h, h === 'run-tests' ? 'server/run-tests.ts' : `hooks/${h}.ts`])),
+    entryPoints: hookEntries,
     outdir: 'dist/hooks',
     outExtension: { '.js': '.mjs' },
     banner: { js: `// agent-hooks ${version}: hook code copied by \`agent-hooks install\`; do not edit` },

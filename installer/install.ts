@@ -5,7 +5,8 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
-import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, SERVER_MODULES, type LayoutKind } from '../server/layout.js';
+import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, type LayoutKind } from '../server/layout.js';
+import bundles from './bundles.json' with { type: 'json' };
 import { readIfExists, writeFileAtomic } from './files.js';
 import { findInstallation, type Manifest } from './manifest.js';
 import { readRepo, RepoError, type Repo } from '../git/repo.js';
@@ -120,7 +121,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
   };
 
   // post-receive is plain sh (formatPostReceiveStub): it has no bundle of its own.
-  for (const hook of repo.bare ? ['pre-receive', ...SERVER_MODULES] : hooks) {
+  for (const hook of Object.keys(repo.bare ? bundles.server : bundles.client)) {
     const bundle = readIfExists(join(options.bundleDir, `${hook}.mjs`));
     if (!bundle) throw new Error(`the built hook ${join(options.bundleDir, `${hook}.mjs`)} is missing; run npm run build`);
     write(layout.bundle(hook), bundle, 0o644, `${hook} code`);

@@ -22,8 +22,6 @@ import { join } from 'node:path';
 export const SERVER_HOOKS = ['pre-receive', 'post-receive'] as const;
 /** The hooks agent-hooks installs in a clone or worktree. */
 export const CLIENT_HOOKS = ['pre-commit'] as const;
-/** Code that server hooks load or start on demand (the test stage, the Slack sender), copied beside them. */
-export const SERVER_MODULES = ['run-tests', 'notify-sender'] as const;
 /** Every hook agent-hooks may have installed. */
 export const ALL_HOOKS = [...SERVER_HOOKS, ...CLIENT_HOOKS] as const;
 
