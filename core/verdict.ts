@@ -1,11 +1,13 @@
 // Verdicts: what a check decided, one per problem, and how they are rendered for the pusher.
 
 /**
- * The DESIGN.md rule a verdict comes from. `schema` 1, `claim-agent` 2, `claim-held` 3,
- * `lease` 4 and 5, `claims-ref` 6, `internal` 8; `identity` covers spoofed or missing pushers; `policy` an invalid
- * policy file; `override` the note left when an admin overrides.
+ * The DESIGN.md rule a verdict comes from: `schema` 1, `claim-agent` 2, `claim-held` 3,
+ * `lease` 4 and 5, `claims-ref` 6; `identity` covers spoofed or missing pushers and overrides
+ * asked by non-admins, `policy` an invalid policy file, `override` the note left when an admin
+ * overrides. Rule 7 (tests) is decided in core/push-decision.ts and rule 8 (internal) by the hook
+ * runtime (hooks/run-hook.ts); neither is a verdict.
  */
-export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'lease' | 'claims-ref' | 'identity' | 'policy' | 'override' | 'internal';
+export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'lease' | 'claims-ref' | 'identity' | 'policy' | 'override';
 
 /**
  * One decision about one thing in a push. An `error` rejects the push, a `warning` is printed
