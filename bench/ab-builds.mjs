@@ -1,0 +1,64 @@
+// Two builds of agent-hooks side by side: each one's CLI installs its hooks into its own copy of
+// the generated repository, and the same pushes (a 20-file commit to a feature branch, and a claim
+// on the claims ref) go to both, interleaved A B A B, after a warm-up. Prints the medians and the
+// ratio A/B per kind. For a change to the hook path (a reshaping, start-up work): build the old
+// commit in a worktree, then
+//   node bench/ab-builds.mjs <old-checkout>/dist dist [pairs]
+// Tests are off (no test policy): this measures the hooks' own cost.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { caVariants, cloneOf, copyRepo, fmt, generateRepo, git, median, ratio, run, time } from './fixture.mjs';
+
+const [distA, distB, pairsArg] = process.argv.slice(2);
+if (!distA || !distB) {
+  console.error('usage: node bench/ab-builds.mjs <distA> <distB> [pairs]');
+  process.exit(2);
+}
+const PAIRS = Number(pairsArg ?? 15);
+const root = mkdtempSync(join(tmpdir(), 'agent-hooks-ab-'));
+try {
+  const base = generateRepo(join(root, 'base.git'));
+  const sides = { A: resolve(distA), B: resolve(distB) };
+  const clones = {};
+  for (const [side, dist] of Object.entries(sides)) {
+    const bare = copyRepo(base.path, join(root, `${side}.git`));
+    run(root, process.execPath, [join(dist, 'cli.mjs'), 'install', bare]);
+    clones[side] = cloneOf(bare, join(root, side));
+  }
+  const prepare = (clone, kind, n) => {
+    if (kind === 'feature') {
+      git(clone, 'checkout', '--quiet', '-B', `feature-${n}`, 'origin/main');
+      for (const p of base.free.slice(0, 20)) writeFileSync(join(clone, p), `export const round = ${n};\n`);
+    } else {
+      git(clone, 'checkout', '--quiet', 'main');
+      const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: [`free/f${n}.ts`] };
+      writeFileSync(join(clone, 'current_tasks', `bench-${n}.json`), `${JSON.stringify(lock)}\n`);
+    }
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '--quiet', '-m', `round ${n}`);
+  };
+  const push = (clone, kind, n, env) => run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? `HEAD:refs/heads/feature-${n}` : 'HEAD:main'], { env });
+  console.log('| push | NODE_EXTRA_CA_CERTS | A ms | B ms | A/B |');
+  console.log('|---|---|---|---|---|');
+  let round = 0;
+  for (const [label, env] of caVariants()) {
+    for (const kind of ['feature', 'claim']) {
+      round++;
+      const samples = { A: [], B: [] };
+      for (let i = -2; i < PAIRS; i++) {
+        // Alternate which side goes first, so neither always pushes to a warmer cache.
+        for (const side of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+          const n = round * 1000 + i + 2;
+          prepare(clones[side], kind, n);
+          const ms = time(() => push(clones[side], kind, n, env));
+          if (i >= 0) samples[side].push(ms);
+        }
+      }
+      const [a, b] = [median(samples.A), median(samples.B)];
+      console.log(`| ${kind === 'feature' ? '1 commit, 20 files, feature branch' : '1 lock file, claims ref'} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
