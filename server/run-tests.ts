@@ -2,8 +2,7 @@
 // tree in a pooled checkout, set up dependencies when they changed, run the command in a clean
 // environment with a hard timeout, and report. Built as its own bundle and loaded only when a
 // push is tested, so pushes that run no tests never load it.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
@@ -11,7 +10,8 @@ import { statePaths } from './state.js';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
-import { gitText, runGit, type GitOptions } from '../git/git.js';
+import { gitText, readConfig, runGit, type GitOptions } from '../git/git.js';
+import { decideSandbox, parseSandboxMode, probeSandbox, runIsolated, SANDBOX_WORK_DIR, type IsolatedRun } from '../server/sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
 export interface PushTestInput {
@@ -27,8 +27,6 @@ export interface PushTestInput {
   progress: (line: string) => void;
 }
 
-/** A log file is cut at this size (bytes); the run goes on, the tail is still kept. */
-export const MAX_LOG_BYTES = 8 * 1024 * 1024;
 /** Logs kept per repository; older ones are removed. */
 export const KEEP_LOGS = 50;
 /** How often a running test prints a progress line, in ms. */
@@ -43,74 +41,6 @@ const KEEP_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TERM|SHELL|NO
  */
 export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(env).filter(([k]) => KEEP_ENV.test(k))), CI: '1' };
-}
-
-/** How a child process ended, with the last lines of its output (stdout and stderr). */
-export interface ProcessResult {
-  exitCode: number | null;
-  /** The signal that ended the process, when it did not exit by itself. */
-  signal?: string;
-  timedOut: boolean;
-  seconds: number;
-  tail: string[];
-  spawnError?: string;
-}
-
-/**
- * Runs an argv (no shell) in its own process group, output appended to `logPath` (cut at
- * {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
- * process exits, the rest of its group is killed too, so forked children cannot outlive it.
- */
-export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void, groupFile?: string): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const log = openSync(logPath, 'a');
-    writeSync(log, `$ ${argv.join(' ')}   (in ${cwd}, ${formatTime(started)})\n`);
-    let written = 0;
-    let tail: string[] = [];
-    let partial = '';
-    let timedOut = false;
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    // If this hook is killed (SIGKILL runs no handler), the next taker of the slot kills the group.
-    if (groupFile && child.pid) writeFileSync(groupFile, String(child.pid));
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      if (written < MAX_LOG_BYTES) {
-        const room = MAX_LOG_BYTES - written;
-        writeSync(log, chunk.subarray(0, room));
-        written += Math.min(room, chunk.length);
-        if (written >= MAX_LOG_BYTES) writeSync(log, `\n[agent-hooks: log cut at ${MAX_LOG_BYTES} bytes]\n`);
-      }
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = (lines.pop() ?? '').slice(-4096);
-      tail = [...tail, ...lines].slice(-200);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutS * 1000);
-    const ticker = onTick ? setInterval(() => onTick(Math.round((Date.now() - started) / 1000)), PROGRESS_MS) : undefined;
-    const finish = (exitCode: number | null, spawnError?: string, signal?: string) => {
-      clearTimeout(timer);
-      if (groupFile) rmSync(groupFile, { force: true });
-      if (ticker) clearInterval(ticker);
-      const seconds = Math.round((Date.now() - started) / 1000);
-      writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `${signal ? `signal ${signal}` : `exit code ${exitCode}`}`}, ${seconds} s]\n`);
-      closeSync(log);
-      resolve({ exitCode, timedOut, seconds: timedOut ? timeoutS : seconds, tail: partial ? [...tail, partial] : tail, spawnError, ...(signal ? { signal } : {}) });
-    };
-    child.on('error', (error) => finish(null, error.message));
-    child.on('exit', () => killGroup());
-    child.on('close', (code, signal) => finish(code, undefined, signal ?? undefined));
-  });
 }
 
 interface Slot {
@@ -238,8 +168,18 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   pruneLogs(logDir);
   const logPath = join(logDir, `${formatTime(Date.now()).replace(/[-:]/g, '')}-${input.newOid.slice(0, 10)}-${input.seed}.log`);
   const reproduce = `git fetch && git checkout ${input.newOid.slice(0, 10)} && agent-hooks test --fast --agent ${input.seed}`;
+  const chosen = parseSandboxMode(readConfig('^agenthooks\\.testsandbox$', git).get('agenthooks.testsandbox')?.at(-1));
+  if ('problem' in chosen) return { lines: [`ERROR: ${input.refName}: ${chosen.problem}; fix: git config agenthooks.testSandbox auto`], passed: false, selection };
+  const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
+  if ('refused' in sandbox) return { lines: [`ERROR: ${input.refName}: ${sandbox.refused}`], passed: false, selection };
+  const warnings = 'warning' in sandbox && sandbox.warning ? [`WARNING: ${input.refName}: ${sandbox.warning}`] : [];
+  for (const w of warnings) input.progress(w);
   // The slots live inside the bare repo: a test that runs git in its checkout must not find it.
   const env = { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
+  const isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void): Promise<Awaited<ReturnType<typeof runIsolated>>> => {
+    const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(input.gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
+    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run);
+  };
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');
@@ -251,9 +191,9 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       const keyFile = join(slot.dir, 'setup-key');
       if (!existsSync(keyFile) || readFileSync(keyFile, 'utf8') !== key) {
         input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
-        const setup = await runInGroup(policy.setup, work, env, policy.timeout, logPath, undefined, groupFileOf(slot.dir));
+        const setup = await isolated(policy.setup, work, policy.setupNetwork ?? true);
         if (setup.exitCode !== 0) {
-          return { lines: [`ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
+          return { lines: [...warnings, `ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
         }
         writeFileSync(keyFile, key);
       }
@@ -262,7 +202,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
     input.progress(`agent-hooks: running ${selection.files.length} of ${selection.total} test files (seed ${input.seed})`);
-    const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`), groupFileOf(slot.dir));
+    const result = await isolated(argv, work, policy.network ?? false, (s) => input.progress(`agent-hooks: tests running, ${s} s`));
     const run: TestRun = { exitCode: result.exitCode, ...(result.signal ? { signal: result.signal } : {}), timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
     if (result.spawnError) run.failures.push(`cannot run test.command ${argv[0]}: ${result.spawnError}`);
     if (report && existsSync(report) && !result.timedOut) {
@@ -274,10 +214,13 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
         run.unexpected = [...junit.ran].filter((f) => !selection.files.includes(f));
       }
     }
-    if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.tail, selection.files));
-    // Paths inside the slot mean nothing to the pusher: show them relative to the repository.
-    run.failures = run.failures.map((f) => f.split(`file://${work}/`).join('').split(`${work}/`).join(''));
-    const { lines, passed } = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.output, selection.files));
+    // Paths inside the slot (or the sandbox) mean nothing to the pusher: show them relative to the repository.
+    const inside = result.sandboxed ? SANDBOX_WORK_DIR : work;
+    run.failures = run.failures.map((f) => f.split(`file://${inside}/`).join('').split(`${inside}/`).join(''));
+    const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    const { passed } = formatted;
+    const lines = [...warnings, ...formatted.lines];
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);

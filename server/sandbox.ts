@@ -16,7 +16,7 @@
 // A fresh pid namespace whose init dies with bwrap (--die-with-parent): when the command exits or
 // the hard timeout SIGKILLs bwrap, every process the test started dies with it.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { formatTime } from '../core/text.js';
@@ -253,14 +253,14 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
       partial = (lines.pop() ?? '').slice(-4096);
       tail = [...tail, ...lines].slice(-200);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     let exit: { code: number | null; signal: string | null } | undefined;
     let drain: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
-      drain ??= setTimeout(() => finish(null), DRAIN_MS);
+      drain ??= setTimeout(() => finish(), DRAIN_MS);
     }, run.timeoutMs);
     const ticker = run.onTick ? setInterval(() => run.onTick!(Math.round((Date.now() - started) / 1000)), run.tickMs ?? 5000) : undefined;
     function finish(spawnError?: string) {
@@ -270,8 +270,8 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
       if (drain) clearTimeout(drain);
       if (ticker) clearInterval(ticker);
       // Stop reading: a stray process may still hold the pipes; it gets EPIPE, not our attention.
-      child.stdout.destroy();
-      child.stderr.destroy();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
       if (run.groupFile) rmSync(run.groupFile, { force: true });
       const seconds = Math.round((Date.now() - started) / 1000);
       let code = exit?.code ?? null;

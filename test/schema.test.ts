@@ -45,6 +45,8 @@ const POLICIES: unknown[] = [
   { test: { command: [], files: ['x'] } },
   { test: { command: ['x'], files: ['x'], sample: 0 } },
   { notify: { rejections: 'yes' } },
+  { test: { command: ['x'], files: ['x'], network: true, setupNetwork: false } },
+  { test: { command: ['x'], files: ['x'], network: 'no' } },
   { leases: { exempt: [''] } },
   [],
 ];
