@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       (y) => y.positional('repo', { type: 'string', demandOption: true }),
       (argv) => {
         const findings = doctor(argv.repo, VERSION);
-        print(findings.map((f) => (f.ok ? `ok: ${f.text}` : `ERROR: ${f.text}`)));
+        print(findings.map((f) => (f.warning ? `WARNING: ${f.text}` : f.ok ? `ok: ${f.text}` : `ERROR: ${f.text}`)));
         if (findings.some((f) => !f.ok)) process.exitCode = EXIT.failed;
       },
     )
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
           .option('fast', { type: 'boolean', default: true, describe: 'the sample (the default; --all runs everything)' })
           .option('agent', { type: 'string', describe: 'seed the sample as this agent (default: your agent id)' })
           .option('all', { type: 'boolean', default: false, describe: 'run every test file' }),
-      (argv) => render(testFast(agentRepo(false), argv.agent, argv.all)),
+      async (argv) => render(await testFast(agentRepo(false), argv.agent, argv.all)),
     )
     .command(
       'gc',

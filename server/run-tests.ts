@@ -11,7 +11,7 @@ import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
 import { gitText, readConfig, runGit, type GitOptions } from '../git/git.js';
-import { decideSandbox, parseSandboxMode, probeSandbox, runIsolated, SANDBOX_WORK_DIR, type IsolatedRun } from '../server/sandbox.js';
+import { decideSandbox, parseSandboxMode, probeSandbox, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
 export interface PushTestInput {
@@ -31,17 +31,6 @@ export interface PushTestInput {
 export const KEEP_LOGS = 50;
 /** How often a running test prints a progress line, in ms. */
 export const PROGRESS_MS = 5000;
-
-const KEEP_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TERM|SHELL|NODE_EXTRA_CA_CERTS|LC_[A-Z_]+)$/;
-
-/**
- * The environment of the test process: only what a build needs (PATH, HOME, locale, TMPDIR...)
- * plus `CI=1`. Nothing of git's (`GIT_DIR`, `GIT_QUARANTINE_PATH`, push options), nothing of
- * agent-hooks', no secret such as the Slack webhook.
- */
-export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...Object.fromEntries(Object.entries(env).filter(([k]) => KEEP_ENV.test(k))), CI: '1' };
-}
 
 interface Slot {
   dir: string;
@@ -173,9 +162,9 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
   if ('refused' in sandbox) return { lines: [`ERROR: ${input.refName}: ${sandbox.refused}`], passed: false, selection };
   const warnings = 'warning' in sandbox && sandbox.warning ? [`WARNING: ${input.refName}: ${sandbox.warning}`] : [];
-  for (const w of warnings) input.progress(w);
-  // The slots live inside the bare repo: a test that runs git in its checkout must not find it.
-  const env = { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
+  // Unsandboxed, the slots live inside the bare repo: a test that runs git in its checkout must
+  // not find it. Sandboxed, nothing above /work exists, and the variable would name the repo.
+  const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
   const isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void): Promise<Awaited<ReturnType<typeof runIsolated>>> => {
     const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(input.gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
     return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run);

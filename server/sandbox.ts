@@ -118,6 +118,17 @@ export function bwrapArgv(layout: SandboxLayout): string[] {
   return args;
 }
 
+const KEEP_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TERM|SHELL|NODE_EXTRA_CA_CERTS|LC_[A-Z_]+)$/;
+
+/**
+ * The environment of the test process: only what a build needs (PATH, HOME, locale, TMPDIR...)
+ * plus `CI=1`. Nothing of git's (`GIT_DIR`, `GIT_QUARANTINE_PATH`, push options), nothing of
+ * agent-hooks', no secret such as the Slack webhook.
+ */
+export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(env).filter(([k]) => KEEP_ENV.test(k))), CI: '1' };
+}
+
 /**
  * The environment inside the sandbox: the caller's (already cleaned) environment with HOME and
  * TMPDIR on the private /tmp, and PWD at the work dir.
@@ -188,6 +199,8 @@ export interface IsolatedRun {
   /** Called every `tickMs` with the seconds so far. */
   onTick?: (seconds: number) => void;
   tickMs?: number;
+  /** Called with each chunk of output as it comes (`test --fast` streams it to the terminal). */
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** A file that names the process group while it runs, so a later run can kill what a killed hook left. */
   groupFile?: string;
 }
@@ -241,8 +254,9 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
         // the group is gone already
       }
     };
-    const onData = (chunk: Buffer) => {
+    const onData = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
       if (done) return;
+      run.onOutput?.(chunk, stream);
       if (log !== undefined && written < MAX_LOG_BYTES) {
         const room = MAX_LOG_BYTES - written;
         writeSync(log, chunk.subarray(0, room));
@@ -253,8 +267,8 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
       partial = (lines.pop() ?? '').slice(-4096);
       tail = [...tail, ...lines].slice(-200);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout!.on('data', (chunk: Buffer) => onData(chunk, 'stdout'));
+    child.stderr!.on('data', (chunk: Buffer) => onData(chunk, 'stderr'));
     let exit: { code: number | null; signal: string | null } | undefined;
     let drain: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
