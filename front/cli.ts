@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         y
           .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to, or a clone or worktree' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' })
-          .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" })
+          .option('force', { type: 'boolean', default: false, describe: "write into a core.hooksPath outside the git dir (a hook manager's, or a dir other repositories share)" })
           .option('layout', { choices: LAYOUTS, default: 'git' as LayoutKind, describe: "bare repos: git's hooks dir; gitlab: custom_hooks/<hook>.d/ (Gitaly); gitea: hooks/<hook>.d/ (Gitea, Forgejo); gitolite: hooks/<hook>.d/, run by gitolite's repo-specific hooks. The platform's own hooks stay" }),
       (argv) => {
         const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force, layout: argv.layout });

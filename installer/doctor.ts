@@ -12,7 +12,7 @@ import { spoolHealth } from '../server/deliver.js';
 import { spoolDir, spoolProblem, unspooledCount, unspooledDir } from '../server/spool.js';
 import { readServerConfig } from '../server/read-push.js';
 import { readPolicyAt } from '../git/read-policy.js';
-import { isExecutable, readIfExists } from './files.js';
+import { isExecutable, lexists, readIfExists } from './files.js';
 import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
 import { decideSandbox, parseSandboxMode, probeSandbox } from '../server/sandbox.js';
@@ -70,6 +70,9 @@ export function doctor(path: string, version: string): Finding[] {
       for (const p of problems) fault(p);
       if (problems.length === 0) ok(`${hook}: agent-hooks ${stub.version}, node ${stub.nodePath}`);
     }
+    const chained = layout.chained(hook);
+    if (lexists(chained) && !isExecutable(chained)) fault(`${chained}: the ${hook} hook from before agent-hooks cannot run (not executable, or a link to nothing), so every ${hook} fails (fail closed); fix: ls -l ${chained}: make it executable (chmod +x) or fix its link, or remove it`);
+    else if (lexists(chained)) ok(`${hook}: runs the earlier hook ${chained} first`);
   }
 
   const gitOptions = { cwd: repo.bare ? repo.gitDir : repo.path, env: cleanGitEnv() };
