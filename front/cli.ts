@@ -1,4 +1,5 @@
 // The `agent-hooks` command: yargs parses, each command calls one module and renders its result.
+import './cwd-guard.js'; // first: before yargs calls process.cwd()
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
