@@ -67,7 +67,7 @@ try {
     run(upstream, 'git', ['config', 'agenthooks.testSandbox', mode]);
     const clone = join(root, mode);
     run(root, 'git', ['clone', '--quiet', upstream, clone]);
-    for (const [k, v] of [['user.name', 'agent-1'], ['user.email', 'a@x']]) run(clone, 'git', ['config', k, v]);
+    for (const [k, v] of [['user.name', 'agent-1'], ['user.email', 'a@x']] as const) run(clone, 'git', ['config', k, v]);
     mkdirSync(join(clone, 'test'));
     writeFileSync(join(clone, 'agent-hooks.json'), JSON.stringify({ test: { command: ['node', '--test', '{files}'], files: ['test/**'], sample: 1 } }));
     writeFileSync(join(clone, 'test', 'a.test.mjs'), "import test from 'node:test';\ntest('a', () => {});\n");
