@@ -220,6 +220,46 @@ describe.skipIf(!!noBwrap)('pushed tests attack the server', () => {
   });
 });
 
+describe('agent-hooks test --fast in a clone', () => {
+  /** A clone whose one test prints where it runs and whether it reaches a 127.0.0.1 server. */
+  async function clone() {
+    const server = createServer((sock) => sock.end());
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const { a } = attackedRepo('auto', { command: ['node', 'test/where.mjs'] });
+    commit(a, { 'test/where.mjs': `import { connect } from 'node:net';\nconsole.log('cwd ' + process.cwd());\nconst s = connect(${port}, '127.0.0.1');\ns.on('connect', () => { console.log('network yes'); process.exit(0); });\ns.on('error', () => { console.log('network no'); process.exit(0); });\n` });
+    return a;
+  }
+
+  it('is not sandboxed by default: the agent runs code it already has', async () => {
+    const a = await clone();
+    const r = cli(['test', '--fast', '--agent', 'agent-1'], { cwd: a });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`cwd ${a}`);
+    expect(r.stdout).toContain('network yes');
+  });
+
+  it.skipIf(!!noBwrap)('agenthooks.testSandbox auto in the clone: the same sandbox as pre-receive (at /work, no network)', async () => {
+    const a = await clone();
+    git(a, ['config', 'agenthooks.testSandbox', 'auto']);
+    const r = cli(['test', '--fast', '--agent', 'agent-1'], { cwd: a });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('cwd /work');
+    expect(r.stdout).toContain('network no');
+    expect(r.stdout).toMatch(/files passed \(sandboxed\)/);
+  });
+
+  it('agenthooks.testSandbox required where bwrap cannot run: refused with the fix', async () => {
+    const a = await clone();
+    git(a, ['config', 'agenthooks.testSandbox', 'required']);
+    const r = cli(['test', '--fast', '--agent', 'agent-1'], { cwd: a, env: { AGENT_HOOKS_BWRAP: '/nonexistent/bwrap' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: test --fast: tests must run in a sandbox .* fix: apt-get install bubblewrap/m);
+    expect(r.stdout).not.toContain('cwd ');
+  });
+});
+
 describe('where bwrap cannot run', () => {
   it('auto: the tests run with a WARNING on the push and in doctor; required: the push is refused with a fix', () => {
     const missing = { AGENT_HOOKS_BWRAP: '/nonexistent/bwrap' };
