@@ -2,8 +2,8 @@
 // pre-receive would choose it, on the working tree.
 import { spawnSync } from 'node:child_process';
 import { selectTests, testArgv } from '../core/sampling.js';
-import { gitText, listPaths, readChangedPaths, readConfig } from '../git/git.js';
-import { decideSandbox, parseSandboxMode, probeSandbox, runIsolated, testEnvironment } from '../server/sandbox.js';
+import { gitText, listPaths, readChangedPaths } from '../git/git.js';
+import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, testEnvironment } from '../server/sandbox.js';
 import { readClaimsState, type AgentRepo } from './agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
 
@@ -30,7 +30,7 @@ export async function testFast(repo: AgentRepo, agent: string | undefined, all: 
   const header = `Tests: running ${selection.files.length} of ${selection.total} files (${all ? 'all' : `sample ${Math.round(test.sample * 100)}%, seed ${seed}`}): ${selection.files.join(' ')}`;
   process.stdout.write(`${header}\n`);
   const argv = testArgv(test.command, selection.files);
-  const chosen = parseSandboxMode(readConfig('^agenthooks\\.testsandbox$', repo.git).get('agenthooks.testsandbox')?.at(-1) ?? 'off');
+  const chosen = readSandboxMode(repo.git, 'off');
   if ('problem' in chosen) return { exitCode: EXIT.usage, lines: [`ERROR: ${chosen.problem}; fix: git config agenthooks.testSandbox off`] };
   const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
   if ('refused' in sandbox) return { exitCode: EXIT.failed, lines: [`ERROR: test --fast: ${sandbox.refused}`] };

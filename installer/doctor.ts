@@ -15,7 +15,7 @@ import { readPolicyAt } from '../git/read-policy.js';
 import { isExecutable, lexists, readIfExists } from './files.js';
 import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
-import { decideSandbox, parseSandboxMode, probeSandbox } from '../server/sandbox.js';
+import { decideSandbox, probeSandbox, readSandboxMode } from '../server/sandbox.js';
 
 /** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it; a `warning` is ok but risky. */
 export interface Finding {
@@ -108,7 +108,7 @@ export function doctor(path: string, version: string): Finding[] {
 /** The test sandbox (server/sandbox.ts): the mode in git config and whether bwrap can run here. */
 function checkSandbox(repoPath: string, git: GitOptions, findings: Finding[]): void {
   const value = readConfig('^agenthooks\\.testsandbox$', git).get('agenthooks.testsandbox')?.at(-1);
-  const chosen = parseSandboxMode(value);
+  const chosen = readSandboxMode(git);
   if ('problem' in chosen) {
     findings.push({ ok: false, text: `${chosen.problem}, so every tested push is refused; fix: git -C ${repoPath} config agenthooks.testSandbox auto` });
     return;

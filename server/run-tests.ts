@@ -10,8 +10,8 @@ import { statePaths } from './state.js';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
-import { gitText, readConfig, runGit, type GitOptions } from '../git/git.js';
-import { decideSandbox, parseSandboxMode, probeSandbox, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
+import { gitText, runGit, type GitOptions } from '../git/git.js';
+import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
 export interface PushTestInput {
@@ -157,7 +157,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   pruneLogs(logDir);
   const logPath = join(logDir, `${formatTime(Date.now()).replace(/[-:]/g, '')}-${input.newOid.slice(0, 10)}-${input.seed}.log`);
   const reproduce = `git fetch && git checkout ${input.newOid.slice(0, 10)} && agent-hooks test --fast --agent ${input.seed}`;
-  const chosen = parseSandboxMode(readConfig('^agenthooks\\.testsandbox$', git).get('agenthooks.testsandbox')?.at(-1));
+  const chosen = readSandboxMode(git);
   if ('problem' in chosen) return { lines: [`ERROR: ${input.refName}: ${chosen.problem}; fix: git config agenthooks.testSandbox auto`], passed: false, selection };
   const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
   if ('refused' in sandbox) return { lines: [`ERROR: ${input.refName}: ${sandbox.refused}`], passed: false, selection };

@@ -20,6 +20,7 @@ import { closeSync, lstatSync, mkdtempSync, openSync, readlinkSync, rmSync, writ
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { formatTime } from '../core/text.js';
+import { readConfig, type GitOptions } from '../git/git.js';
 
 /** `git config agenthooks.testSandbox`: `required` refuses to test without bwrap, `auto` (default) falls back with a WARNING, `off` never sandboxes. */
 export type SandboxMode = 'required' | 'auto' | 'off';
@@ -41,6 +42,14 @@ export function parseSandboxMode(value: string | undefined): { mode: SandboxMode
   if (value === undefined) return { mode: 'auto' };
   const v = value.trim().toLowerCase();
   return (SANDBOX_MODES as readonly string[]).includes(v) ? { mode: v as SandboxMode } : { problem: `agenthooks.testSandbox is ${JSON.stringify(value)}; it must be one of ${SANDBOX_MODES.join(', ')}` };
+}
+
+/**
+ * Reads `git config agenthooks.testSandbox` of the repository `git` points at (a bare repo for
+ * pre-receive and the lander; a clone for `test --fast`, which passes `off` as the default).
+ */
+export function readSandboxMode(git: GitOptions, fallback: SandboxMode = 'auto'): { mode: SandboxMode } | { problem: string } {
+  return parseSandboxMode(readConfig('^agenthooks\\.testsandbox$', git).get('agenthooks.testsandbox')?.at(-1) ?? fallback);
 }
 
 /** System files a build needs from /etc; everything else there (gitconfig, shadow, ssh keys...) stays out. */
