@@ -182,7 +182,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
         input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
         const setup = await isolated(policy.setup, work, policy.setupNetwork ?? true);
         if (setup.exitCode !== 0) {
-          return { lines: [...warnings, `ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
+          return { lines: [...warnings, `ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? (setup.signal ? `signal ${setup.signal}` : `exit code ${setup.exitCode}`)})`}; fix: see ${logPath}`], passed: false, selection };
         }
         writeFileSync(keyFile, key);
       }

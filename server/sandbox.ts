@@ -246,7 +246,9 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
     let timedOut = false;
     let done = false;
     // bwrap reads its options from fd 3 (--args), so the sandbox's /proc/1/cmdline names no host path.
-    const [file, args, cwd, env] = sandboxed ? [run.bwrap!, ['--args', '3', '--', ...run.argv], '/', sandboxEnvironment(run.env)] : [run.argv[0]!, run.argv.slice(1), run.workDir, run.env];
+    // bwrap itself starts in the work dir too, so a later run can tell a group it left is ours (killOrphanGroup).
+    const [file, args, env] = sandboxed ? [run.bwrap!, ['--args', '3', '--', ...run.argv], sandboxEnvironment(run.env)] : [run.argv[0]!, run.argv.slice(1), run.env];
+    const cwd = run.workDir;
     const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...(sandboxed ? (['pipe'] as const) : [])] });
     if (sandboxed) {
       const options = bwrapArgv({ workDir: run.workDir, network: run.network, hide: run.hide ?? [], execPath: process.execPath, host: readHostPath });
