@@ -26,6 +26,9 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
   const runs = planTestRuns(input.updates, input.policy, input.claimsRef, changedPaths);
   const lines: string[] = [];
   let passed = true;
+  // Unsandboxed (testSandbox off, or auto without bwrap) a test can read the webhook URL; it never
+  // reaches the pusher through the report's lines.
+  const url = runs.length > 0 ? webhookUrlFrom(readConfig('^agenthooks\\.slack\\.webhookurl$', git).get('agenthooks.slack.webhookurl')?.at(-1), process.env) : undefined;
   for (const run of runs) {
     const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('../server/run-tests.js');
     const result = await runPushTests({
@@ -39,7 +42,7 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
       concurrency: input.testConcurrency,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
-    lines.push(...result.lines);
+    lines.push(...result.lines.map((l) => redact(l, url)));
     passed &&= result.passed;
   }
   return { lines, passed };

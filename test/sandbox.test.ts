@@ -87,11 +87,14 @@ const a = JSON.parse(readFileSync('attack.json', 'utf8'));
 const read = (p) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
 if (a.mode === 'secrets') {
   let up = '';
-  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); if (text) console.log('FOUND ' + up + 'config: ' + text.replace(/\n/g, ' | ')); }
+  // Lines naming the test file reach the push's ERROR lines: where an attacker puts its loot.
+  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); if (text) console.log('test/attack.mjs: FOUND ' + up + 'config: ' + text.replace(/\n/g, ' | ')); }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     console.log('PROC ' + pid + ': ' + read('/proc/' + pid + '/cmdline').replace(/\0/g, ' '));
     const env = read('/proc/' + pid + '/environ');
     if (env) console.log('ENVIRON ' + pid + ': ' + env.replace(/\0/g, ' '));
+    const secret = /\S*SECRET-TOKEN\S*/.exec(env);
+    if (secret) console.log('test/attack.mjs: FOUND in /proc/' + pid + '/environ: ' + secret[0]);
   }
   process.exit(1);
 }
@@ -138,9 +141,11 @@ describe.skipIf(!!noBwrap)('pushed tests attack the server', () => {
       const r = push(a, ['origin', 'HEAD:main'], { AGENT_HOOKS_SLACK_WEBHOOK_URL: `${slack.url}-FROM-ENV` });
       expect(r.exitCode).toBe(1);
       const log = logOf(r.stderr);
+      expect(r.stderr).not.toContain('SECRET-TOKEN'); // never in remote: lines, even unsandboxed (redacted)
       if (mode === 'off') {
         // Without the sandbox the attack works: the secret is in the log (the control).
         expect(log).toContain('SECRET-TOKEN');
+        expect(r.errors.join('\n')).toMatch(/FOUND .*<webhook>/); // it reached the ERROR lines, redacted
         expect(log).toMatch(/PROC \d+: \S*node \S*pre-receive/);
         continue;
       }
