@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
 import { statePaths } from './state.js';
+import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
@@ -25,6 +26,8 @@ export interface PushTestInput {
   /** `agenthooks.testConcurrency`: how many test runs at once (pool slots). */
   concurrency: number;
   progress: (line: string) => void;
+  /** The Slack webhook URL (a secret), redacted from the log and the report's lines: unsandboxed, a test can read it. */
+  webhookUrl?: string;
 }
 
 /** Logs kept per repository; older ones are removed. */
@@ -128,6 +131,14 @@ export function readJUnit(xml: string, treePaths: ReadonlySet<string>): { failur
   return { failures, failedFiles: [...failedFiles], ran };
 }
 
+/** Rewrites a log with the secret replaced (see {@link redact}); a log that is gone is left alone. */
+function redactLog(logPath: string, secret: string | undefined): void {
+  if (!secret || !existsSync(logPath)) return;
+  const text = readFileSync(logPath, 'utf8');
+  const clean = redact(text, secret);
+  if (clean !== text) writeFileSync(logPath, clean);
+}
+
 function pruneLogs(dir: string): void {
   const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
   for (const old of logs.slice(0, Math.max(0, logs.length - KEEP_LOGS))) unlinkSync(join(dir, old));
@@ -167,7 +178,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
   const isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void): Promise<Awaited<ReturnType<typeof runIsolated>>> => {
     const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(input.gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
-    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run);
+    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, input.webhookUrl));
   };
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
@@ -214,7 +225,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
     }
-    return { lines, passed, selection };
+    return { lines: lines.map((l) => redact(l, input.webhookUrl)), passed, selection };
   } finally {
     slot.release();
   }

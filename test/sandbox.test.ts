@@ -88,12 +88,12 @@ const read = (p) => { try { return readFileSync(p, 'utf8'); } catch { return '';
 if (a.mode === 'secrets') {
   let up = '';
   // Lines naming the test file reach the push's ERROR lines: where an attacker puts its loot.
-  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); if (text) console.log('test/attack.mjs: FOUND ' + up + 'config: ' + text.replace(/\n/g, ' | ')); }
+  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); for (const l of text.split('\n').filter((l) => /url/i.test(l))) console.log('test/attack.mjs: FOUND in ' + up + 'config: ' + l.trim()); }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     console.log('PROC ' + pid + ': ' + read('/proc/' + pid + '/cmdline').replace(/\0/g, ' '));
     const env = read('/proc/' + pid + '/environ');
     if (env) console.log('ENVIRON ' + pid + ': ' + env.replace(/\0/g, ' '));
-    const secret = /\S*SECRET-TOKEN\S*/.exec(env);
+    const secret = /[^\0\s]*SECRET-TOKEN[^\0\s]*/.exec(env);
     if (secret) console.log('test/attack.mjs: FOUND in /proc/' + pid + '/environ: ' + secret[0]);
   }
   process.exit(1);
@@ -143,9 +143,11 @@ describe.skipIf(!!noBwrap)('pushed tests attack the server', () => {
       const log = logOf(r.stderr);
       expect(r.stderr).not.toContain('SECRET-TOKEN'); // never in remote: lines, even unsandboxed (redacted)
       if (mode === 'off') {
-        // Without the sandbox the attack works: the secret is in the log (the control).
-        expect(log).toContain('SECRET-TOKEN');
-        expect(r.errors.join('\n')).toMatch(/FOUND .*<webhook>/); // it reached the ERROR lines, redacted
+        // Without the sandbox the attack works (the control): it finds the URL, which only the
+        // redaction keeps out of the ERROR lines and the log.
+        expect(log).toMatch(/FOUND in (\.\.\/)+config: webhookUrl = <webhook>/);
+        expect(r.errors.join('\n')).toMatch(/FOUND in \/proc\/\d+\/environ: AGENT_HOOKS_SLACK_WEBHOOK_URL=<webhook>-FROM-ENV/);
+        expect(log).not.toContain('SECRET-TOKEN');
         expect(log).toMatch(/PROC \d+: \S*node \S*pre-receive/);
         continue;
       }
