@@ -108,8 +108,12 @@ export function bwrapArgv(layout: SandboxLayout): string[] {
     if (p.kind === 'dir') bindRo(dir);
     else if (p.kind === 'symlink') args.push('--symlink', p.target, dir);
   }
+  // node outside /usr (nvm, /opt/node, ~/.local): its bin and its global modules (npm), not the
+  // whole prefix, which may be a home directory's ~/.local.
   const nodePrefix = dirname(dirname(layout.execPath));
-  if (nodePrefix !== '/' && !bound.some((b) => under(nodePrefix, b)) && layout.host(nodePrefix).kind === 'dir') bindRo(nodePrefix);
+  for (const dir of [join(nodePrefix, 'bin'), join(nodePrefix, 'lib', 'node_modules')]) {
+    if (!bound.some((b) => under(dir, b)) && layout.host(dir).kind === 'dir') bindRo(dir);
+  }
   for (const name of ETC_ALLOWED) {
     const path = `/etc/${name}`;
     const p = layout.host(path);

@@ -35,7 +35,7 @@ describe('the sandbox, pure parts', () => {
   const host = (path: string): HostPath => {
     const links: Record<string, string> = { '/bin': 'usr/bin', '/lib': 'usr/lib', '/lib64': 'usr/lib64', '/sbin': 'usr/sbin', '/etc/resolv.conf': '../run/resolv.conf' };
     if (links[path]) return { kind: 'symlink', target: links[path]! };
-    if (['/usr', '/opt/node', '/etc/ssl', '/srv/slot/work'].includes(path)) return { kind: 'dir' };
+    if (['/usr', '/opt/node', '/opt/node/bin', '/opt/node/lib/node_modules', '/etc/ssl', '/srv/slot/work'].includes(path)) return { kind: 'dir' };
     if (['/etc/passwd', '/etc/gitconfig', '/etc/shadow', '/run/resolv.conf'].includes(path)) return { kind: 'file' };
     return { kind: 'missing' };
   };
@@ -46,7 +46,7 @@ describe('the sandbox, pure parts', () => {
     const args = argv(false, ['/usr/local/git/upstream.git']);
     expect(args.slice(0, 5)).toEqual(['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL']);
     expect(binds(args, '--bind')).toEqual(['/srv/slot/work -> /work']);
-    expect(binds(args, '--ro-bind')).toEqual(['/usr -> /usr', '/opt/node -> /opt/node', '/etc/passwd -> /etc/passwd', '/run/resolv.conf -> /run/resolv.conf', '/etc/ssl -> /etc/ssl']);
+    expect(binds(args, '--ro-bind')).toEqual(['/usr -> /usr', '/opt/node/bin -> /opt/node/bin', '/opt/node/lib/node_modules -> /opt/node/lib/node_modules', '/etc/passwd -> /etc/passwd', '/run/resolv.conf -> /run/resolv.conf', '/etc/ssl -> /etc/ssl']);
     expect(args.join(' ')).not.toMatch(/gitconfig|shadow/);
     expect(binds(args, '--symlink')).toContain('usr/bin -> /bin');
     expect(args.slice(-2)).toEqual(['--tmpfs', '/usr/local/git/upstream.git']);
