@@ -130,7 +130,7 @@ function attackedRepo(mode: 'auto' | 'off' | 'required', test: Record<string, un
 
 const logOf = (stderr: string) => readFileSync(/remote: log: (\S+)/.exec(stderr)![1]!, 'utf8');
 
-describe.skipIf(!!noBwrap)('pushed tests attack the server', () => {
+describe.skipIf(!!noBwrap)(`pushed tests attack the server${noBwrap ? ` (skipped: ${noBwrap})` : ''}`, () => {
   it('reading ../../../../../config and /proc/*/environ for the Slack webhook: nothing found, no hook process seen, nothing in remote: lines or the log', async () => {
     for (const mode of ['auto', 'off'] as const) {
       const slack = await new FakeSlack().start();
