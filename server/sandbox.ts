@@ -7,10 +7,11 @@
 //   /work                 the materialized work tree, bound read-write: the only writable place
 //   /tmp                  a private tmpfs, gone with the sandbox (also HOME and TMPDIR)
 //   /usr /etc/<allowed>   read-only system files; /bin, /lib* as the host's symlinks or binds
-//   <node's prefix>       read-only, when node is not under /usr
+//   <node>/bin, <node>/lib/node_modules   read-only, when node is not under /usr
 //   /proc /dev            a fresh procfs of the sandbox's own pid namespace; a minimal /dev
 // Not there: the bare repo and its state dir (masked with an empty tmpfs if a bound dir holds
-// them), /home, /root, /run, /var, /etc/gitconfig and /etc/shadow. Namespaces: all unshared
+// them), /home, /root, /run, /var, /etc/gitconfig and /etc/shadow; a system gitconfig of a git
+// built under /usr/local reads as empty (/dev/null over it). Namespaces: all unshared
 // (user, pid, ipc, uts, cgroup, net); the network comes back for setup when the policy allows
 // (`test.setupNetwork`, default true) and for tests only when `test.network` is true.
 // A fresh pid namespace whose init dies with bwrap (--die-with-parent): when the command exits or
@@ -58,6 +59,9 @@ export const ETC_ALLOWED = [
   'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'mime.types', 'nsswitch.conf', 'os-release', 'passwd',
   'protocols', 'resolv.conf', 'services', 'ssl', 'timezone',
 ] as const;
+
+/** Where a git built with another prefix keeps its system config (`git config --system`). */
+const SYSTEM_GITCONFIGS = ['/usr/local/etc/gitconfig', '/usr/etc/gitconfig'] as const;
 
 /** Top-level dirs bound read-only when they are real dirs, recreated as symlinks when they are symlinks (merged /usr). */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'] as const;
@@ -125,6 +129,8 @@ export function bwrapArgv(layout: SandboxLayout): string[] {
       if (!under(target, '/etc') && layout.host(target).kind === 'file' && !bound.some((b) => under(target, b))) bindRo(target);
     }
   }
+  // git's system config (agenthooks.slack.webhookUrl may live there) when git was built under /usr.
+  for (const path of SYSTEM_GITCONFIGS) if (bound.some((b) => under(path, b)) && layout.host(path).kind === 'file') args.push('--ro-bind', '/dev/null', path);
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', layout.workDir, SANDBOX_WORK_DIR, '--chdir', SANDBOX_WORK_DIR);
   // A bound system dir that holds the bare repo (a repo under /usr/local, say) gets it masked.
   for (const hidden of layout.hide) if (bound.some((b) => under(hidden, b))) args.push('--tmpfs', hidden);

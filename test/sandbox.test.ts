@@ -36,7 +36,7 @@ describe('the sandbox, pure parts', () => {
     const links: Record<string, string> = { '/bin': 'usr/bin', '/lib': 'usr/lib', '/lib64': 'usr/lib64', '/sbin': 'usr/sbin', '/etc/resolv.conf': '../run/resolv.conf' };
     if (links[path]) return { kind: 'symlink', target: links[path]! };
     if (['/usr', '/opt/node', '/opt/node/bin', '/opt/node/lib/node_modules', '/etc/ssl', '/srv/slot/work'].includes(path)) return { kind: 'dir' };
-    if (['/etc/passwd', '/etc/gitconfig', '/etc/shadow', '/run/resolv.conf'].includes(path)) return { kind: 'file' };
+    if (['/etc/passwd', '/etc/gitconfig', '/etc/shadow', '/run/resolv.conf', '/usr/local/etc/gitconfig'].includes(path)) return { kind: 'file' };
     return { kind: 'missing' };
   };
   const argv = (network: boolean, hide: string[]) => bwrapArgv({ workDir: '/srv/slot/work', network, hide, execPath: '/opt/node/bin/node', host });
@@ -46,8 +46,9 @@ describe('the sandbox, pure parts', () => {
     const args = argv(false, ['/usr/local/git/upstream.git']);
     expect(args.slice(0, 5)).toEqual(['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL']);
     expect(binds(args, '--bind')).toEqual(['/srv/slot/work -> /work']);
-    expect(binds(args, '--ro-bind')).toEqual(['/usr -> /usr', '/opt/node/bin -> /opt/node/bin', '/opt/node/lib/node_modules -> /opt/node/lib/node_modules', '/etc/passwd -> /etc/passwd', '/run/resolv.conf -> /run/resolv.conf', '/etc/ssl -> /etc/ssl']);
-    expect(args.join(' ')).not.toMatch(/gitconfig|shadow/);
+    expect(binds(args, '--ro-bind').filter((b) => !b.startsWith('/dev/null'))).toEqual(['/usr -> /usr', '/opt/node/bin -> /opt/node/bin', '/opt/node/lib/node_modules -> /opt/node/lib/node_modules', '/etc/passwd -> /etc/passwd', '/run/resolv.conf -> /run/resolv.conf', '/etc/ssl -> /etc/ssl']);
+    expect(args.join(' ')).not.toMatch(/ \/etc\/gitconfig|shadow/);
+    expect(binds(args, '--ro-bind')).toContain('/dev/null -> /usr/local/etc/gitconfig'); // a /usr/local git's system config reads empty
     expect(binds(args, '--symlink')).toContain('usr/bin -> /bin');
     expect(args.slice(-2)).toEqual(['--tmpfs', '/usr/local/git/upstream.git']);
     expect(args).not.toContain('--share-net');
@@ -87,15 +88,18 @@ const a = JSON.parse(readFileSync('attack.json', 'utf8'));
 const read = (p) => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
 if (a.mode === 'secrets') {
   let up = '';
-  // Lines naming the test file reach the push's ERROR lines: where an attacker puts its loot.
-  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); for (const l of text.split('\n').filter((l) => /url/i.test(l))) console.log('test/attack.mjs: FOUND in ' + up + 'config: ' + l.trim()); }
+  // Lines naming the test file reach the push's ERROR lines (from the output's last 200 lines):
+  // where an attacker puts its loot, last.
+  const loot = [];
+  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); for (const l of text.split('\n').filter((l) => /url/i.test(l))) loot.push('test/attack.mjs: FOUND in ' + up + 'config: ' + l.trim()); }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     console.log('PROC ' + pid + ': ' + read('/proc/' + pid + '/cmdline').replace(/\0/g, ' '));
     const env = read('/proc/' + pid + '/environ');
     if (env) console.log('ENVIRON ' + pid + ': ' + env.replace(/\0/g, ' '));
     const secret = /[^\0\s]*SECRET-TOKEN[^\0\s]*/.exec(env);
-    if (secret) console.log('test/attack.mjs: FOUND in /proc/' + pid + '/environ: ' + secret[0]);
+    if (secret) loot.push('test/attack.mjs: FOUND in /proc/' + pid + '/environ: ' + secret[0]);
   }
+  for (const l of loot) console.log(l);
   process.exit(1);
 }
 if (a.mode === 'update-ref') {
