@@ -7,6 +7,7 @@ import { leasesOf } from './lease.js';
 import { checkLeaseOverlaps } from './lease-rules.js';
 import { AGENT_ID, classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
 import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';
+import { isRenewalDue } from './session.js';
 import { formatTime, quote } from './text.js';
 import { errorsOf, formatVerdict } from './verdict.js';
 
@@ -124,4 +125,24 @@ export function planGc(state: ClaimsState, now: number): Plan {
     message: `gc: remove ${expired.length} expired claim${expired.length === 1 ? '' : 's'}`,
     lines: expired.map((c) => `removed expired claim ${c.taskId} of ${c.lock.agent} (expired ${formatTime(c.expiresAt)})`),
   };
+}
+
+/**
+ * Plans the heartbeat's renewal: every active claim of `agent` gets `renewed: now`, in one change,
+ * when one of them is due ({@link isRenewalDue}: a third of its ttl, or `everyMs`, since its last
+ * renewal) or `force` is set. Expired claims and other agents' claims are never touched: a claim
+ * that lapsed or was taken over is not stolen back (the holder is told instead).
+ */
+export function planRenewAll(state: ClaimsState, agent: string, now: number, options: { everyMs?: number; force?: boolean } = {}): Plan {
+  const mine = state.claims.filter((c) => c.lock.agent === agent && c.expiresAt > now).sort((a, b) => a.taskId.localeCompare(b.taskId));
+  if (mine.length === 0) return { kind: 'none', lines: ['no active claims to renew'] };
+  if (!options.force && !isRenewalDue(mine, now, options.everyMs)) return { kind: 'none', lines: ['no renewal due'] };
+  const writes = new Map<string, string | null>();
+  const lines: string[] = [];
+  for (const claim of mine) {
+    const lock: LockFile = { ...claim.lock, renewed: now };
+    writes.set(claim.path, formatLockFile(lock, claim.path.endsWith('.json') ? 'json' : 'txt'));
+    lines.push(`renewed ${claim.taskId} until ${formatTime(now + (lock.ttl ?? state.policy.locks.ttl) * 1000)}`);
+  }
+  return { kind: 'change', writes, message: `heartbeat: renew ${mine.map((c) => c.taskId).join(', ')}`, lines };
 }

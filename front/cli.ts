@@ -23,6 +23,7 @@ import { worktreeAdd } from '../installer/worktree.js';
 import { testFast } from '../commands/test.js';
 import { notify } from '../commands/notify.js';
 import { runPreCommitCheck } from '../commands/pre-commit-check.js';
+import { addSessionCommands } from './session-commands.js';
 
 const distDir = dirname(fileURLToPath(import.meta.url));
 const bundleDir = join(distDir, 'hooks');
@@ -49,7 +50,8 @@ function agentRepo(needsAgent: boolean): AgentRepo {
 class UsageError extends Error {}
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  const cli = yargs(hideBin(process.argv));
+  await addSessionCommands(cli, { cliPath: fileURLToPath(import.meta.url), agentRepo, usageError: (message) => new UsageError(message) })
     .scriptName('agent-hooks')
     .usage('$0 <command>\n\nMakes git enforce coordination between many coding agents: task claims and file leases.')
     .command(
