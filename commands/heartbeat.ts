@@ -5,8 +5,10 @@
 // never blocks or ends the loop (`run` lives for hours and must keep forwarding signals).
 import { spawn } from 'node:child_process';
 import type { Claim } from '../core/claim.js';
+import type { ClaimsOutcome } from '../core/result.js';
 import { planRenewAll, type ClaimsState } from '../core/plans.js';
 import { findLostClaims, formatLostClaim, HEARTBEAT_MAX_TICK_MS, type LostClaim } from '../core/session.js';
+import { exitCodeOfOutcome, formatOutcome } from '../core/render.js';
 import { formatTime } from '../core/text.js';
 import { readCommonDir, readRememberedClaims, rememberClaim } from '../git/claim-memory.js';
 import type { AgentRepo } from './agent-repo.js';
@@ -44,7 +46,7 @@ export async function heartbeatTick(repo: AgentRepo, options: { everyMs?: number
   const agent = repo.agent.id!;
   const commonDir = readCommonDir(repo.git);
   let seen: { state: ClaimsState; now: number } | undefined;
-  let result;
+  let result: ClaimsOutcome;
   try {
     result = await changeClaims(repo, (state, now) => {
       seen = { state, now };
@@ -57,16 +59,16 @@ export async function heartbeatTick(repo: AgentRepo, options: { everyMs?: number
   const now = seen?.now ?? Date.now();
   const claims = seen?.state.claims ?? [];
   const mine = claims.filter((c) => c.lock.agent === agent && c.expiresAt > now);
-  const landed = result.exitCode === 0 && result.lines.some((l) => l.startsWith('renewed '));
-  const renewed = landed ? mine.map((c) => ({ taskId: c.taskId, expiresAt: now + (c.lock.ttl ?? seen!.state.policy.locks.ttl) * 1000 })) : [];
+  const renewed = result.kind === 'renewed' ? result.claims.map((c) => ({ taskId: c.task, expiresAt: c.expiresAt })) : [];
   for (const r of renewed) rememberClaim(commonDir, agent, r.taskId, r.expiresAt);
   // A claim of this agent on the ref that the memory lacks (taken from another clone, or before
   // this version) is remembered too, so losing it later is noticed.
   for (const c of mine) if (!renewed.some((r) => r.taskId === c.taskId)) rememberClaim(commonDir, agent, c.taskId, c.expiresAt);
   const lost = findLostClaims(readRememberedClaims(commonDir, agent, now), claims, agent, now);
-  const kind = result.exitCode !== 0 ? 'failed' : landed ? 'renewed' : 'idle';
-  const lines = kind === 'failed' ? result.lines.map((l) => (l.startsWith('ERROR: ') ? `WARNING: heartbeat: ${l.slice(7)}` : l)) : landed ? result.lines : [];
-  const nextTickMs = kind === 'failed' ? 5000 : nextTickDelay(landed ? mine.map((c) => ({ ...c, lock: { ...c.lock, renewed: now } })) : mine, now, options.everyMs);
+  const exitCode = exitCodeOfOutcome(result);
+  const kind = exitCode !== 0 ? 'failed' : result.kind === 'renewed' ? 'renewed' : 'idle';
+  const lines = kind === 'failed' ? formatOutcome(result).map((l) => (l.startsWith('ERROR: ') ? `WARNING: heartbeat: ${l.slice(7)}` : l)) : kind === 'renewed' ? formatOutcome(result) : [];
+  const nextTickMs = kind === 'failed' ? 5000 : nextTickDelay(kind === 'renewed' ? mine.map((c) => ({ ...c, lock: { ...c.lock, renewed: now } })) : mine, now, options.everyMs);
   return { kind, renewed, lost, nextTickMs, lines: [...lines, ...lost.map(formatLostClaim)] };
 }
 

@@ -14,6 +14,7 @@ import { runDemo } from './demo.js';
 import { claimArgumentProblems } from '../core/plans.js';
 import { openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
+import { renderOutcome, renderStatus } from '../core/render.js';
 import { claim, gc, release, renew, status } from '../commands/claims.js';
 import { preToolUse, sessionStart } from './claude.js';
 import { claudeInstall } from './claude-install.js';
@@ -114,14 +115,14 @@ async function main(): Promise<void> {
         const files = argv.files.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
         const problems = claimArgumentProblems(argv.task, repo.agent.id, files, argv.ttl);
         if (problems.length > 0) throw new UsageError(problems.join('; '));
-        render(await claim(repo, argv.task, files, argv.ttl, argv.message));
+        render(renderOutcome(await claim(repo, argv.task, files, argv.ttl, argv.message)));
       },
     )
     .command(
       'release <task>',
       'release your claim of a task (only the holder may)',
       (y) => y.positional('task', { type: 'string', demandOption: true }),
-      async (argv) => render(await release(agentRepo(true), argv.task)),
+      async (argv) => render(renderOutcome(await release(agentRepo(true), argv.task))),
     )
     .command(
       'renew <task>',
@@ -129,14 +130,17 @@ async function main(): Promise<void> {
       (y) => y.positional('task', { type: 'string', demandOption: true }).option('ttl', { type: 'number', describe: 'new lifetime in seconds' }),
       async (argv) => {
         if (argv.ttl !== undefined && claimArgumentProblems('x', 'x', [], argv.ttl).length > 0) throw new UsageError('--ttl must be whole seconds from 60 to 604800');
-        render(await renew(agentRepo(true), argv.task, argv.ttl));
+        render(renderOutcome(await renew(agentRepo(true), argv.task, argv.ttl)));
       },
     )
     .command(
       'status [task]',
       'claims, leases, time left, expired claims, and the last pushes on the claims ref',
       (y) => y.positional('task', { type: 'string' }).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-      (argv) => render(status(agentRepo(false), argv.task, argv.json)),
+      (argv) => {
+        const repo = agentRepo(false);
+        render(renderStatus(status(repo, argv.task), argv.json, repo.agent.id));
+      },
     )
     .command(
       'push [args..]',
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
       'gc',
       'remove every expired claim from the claims ref, in one commit',
       (y) => y.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed' }),
-      async (argv) => render(await gc(agentRepo(true), argv.dryRun)),
+      async (argv) => render(renderOutcome(await gc(agentRepo(true), argv.dryRun))),
     )
     .command(
       'check <range>',
