@@ -12,7 +12,7 @@ import { RepoError } from '../git/repo.js';
 import { uninstall } from '../installer/uninstall.js';
 import { runDemo } from './demo.js';
 import { claimArgumentProblems } from '../core/plans.js';
-import { openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
+import { NotARepositoryError, openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
 import { renderOutcome, renderStatus } from '../core/render.js';
 import { claim, gc, release, renew, status } from '../commands/claims.js';
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof NotARepositoryError) {
     process.stderr.write(`ERROR: ${error.message}\n`);
     process.exitCode = EXIT.usage;
     return;
