@@ -13,7 +13,7 @@ import { EXIT, type CommandResult } from '../core/result.js';
  * test file. Runs `test.command` in the repository's top level with the hook's clean environment,
  * output straight to the terminal. Exit 1 when the tests fail.
  */
-export function testFast(repo: AgentRepo, agent: string | undefined, all: boolean): CommandResult {
+export function testFast(repo: AgentRepo, agent: string | undefined, all: boolean, options: { capture?: boolean } = {}): CommandResult & { output?: string } {
   const seed = agent ?? repo.agent.id;
   if (!seed) return { exitCode: EXIT.usage, lines: ['ERROR: no agent id to seed the sample; fix: --agent <id>, or export AGENT_ID=<id>'] };
   const state = readClaimsState(repo, repo.openedAt, Date.now());
@@ -24,9 +24,11 @@ export function testFast(repo: AgentRepo, agent: string | undefined, all: boolea
   const selection = selectTests(listPaths('HEAD', repo.git), test, seed, changed, all);
   if (selection.files.length === 0) return { exitCode: EXIT.ok, lines: [`no test files match ${test.files.join(', ')}`] };
   const header = `Tests: running ${selection.files.length} of ${selection.total} files (${all ? 'all' : `sample ${Math.round(test.sample * 100)}%, seed ${seed}`}): ${selection.files.join(' ')}`;
-  process.stdout.write(`${header}\n`);
+  if (!options.capture) process.stdout.write(`${header}\n`);
   const argv = testArgv(test.command, selection.files);
-  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: top, env: testEnvironment(process.env), stdio: 'inherit', timeout: test.timeout * 1000, killSignal: 'SIGKILL' });
-  if (run.error) return { exitCode: EXIT.failed, lines: [`ERROR: cannot run ${argv[0]}: ${run.error.message}`] };
-  return run.status === 0 ? { exitCode: EXIT.ok, lines: [`Tests: ${selection.files.length}/${selection.files.length} files passed`] } : { exitCode: EXIT.failed, lines: [`ERROR: tests failed (exit code ${run.status ?? run.signal}); the server would reject this push`] };
+  // capture: the output is returned (the MCP server's stdout is the protocol), its last 8 KiB kept.
+  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: top, env: testEnvironment(process.env), stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', maxBuffer: 64 << 20, timeout: test.timeout * 1000, killSignal: 'SIGKILL' });
+  const output = options.capture ? { output: `${header}\n${`${run.stdout ?? ''}${run.stderr ?? ''}`.slice(-8192)}` } : {};
+  if (run.error) return { exitCode: EXIT.failed, lines: [`ERROR: cannot run ${argv[0]}: ${run.error.message}`], ...output };
+  return run.status === 0 ? { exitCode: EXIT.ok, lines: [`Tests: ${selection.files.length}/${selection.files.length} files passed`], ...output } : { exitCode: EXIT.failed, lines: [`ERROR: tests failed (exit code ${run.status ?? run.signal}); the server would reject this push`], ...output };
 }

@@ -1,5 +1,7 @@
 // The yargs commands of agent sessions: `run`, `heartbeat`, `mcp`. Kept beside cli.ts so the
 // MCP server (and its SDK) is loaded only when `agent-hooks mcp` runs.
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Argv } from 'yargs';
 import { heartbeatTick, formatTick, startHeartbeat } from '../commands/heartbeat.js';
 import { runLoop } from '../commands/run.js';
@@ -54,6 +56,16 @@ export function addSessionCommands<T>(y: Argv<T>, ctx: SessionCommandContext): A
         });
         if (result.error) process.stderr.write(`${result.error}\n`);
         process.exitCode = result.exitCode;
+      },
+    )
+    .command(
+      'mcp',
+      'the MCP server (stdio) with the agent commands as tools: claim, release, renew, status, check_paths, push, test_fast. Configure it in your agent tool: agent-hooks claude install, agent-hooks codex install',
+      {},
+      async () => {
+        // A separate bundle, loaded only here: the SDK and zod stay out of every other command.
+        const { serveMcp } = (await import(pathToFileURL(join(dirname(ctx.cliPath), 'mcp.mjs')).href)) as typeof import('./mcp.js');
+        await serveMcp({ cwd: process.cwd(), env: process.env });
       },
     )
     .command(
