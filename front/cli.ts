@@ -16,8 +16,8 @@ import { NotARepositoryError, openAgentRepo, type AgentRepo } from '../commands/
 import { EXIT, type CommandResult } from '../core/result.js';
 import { renderOutcome, renderStatus } from '../core/render.js';
 import { claim, gc, release, renew, status } from '../commands/claims.js';
-import { preToolUse, sessionStart } from './claude.js';
-import { claudeInstall } from './claude-install.js';
+import { preToolUse, sessionStart, userPromptSubmit } from './claude.js';
+import { claudeInstall, codexInstall } from './claude-install.js';
 import { check } from '../commands/check.js';
 import { push as pushCommand } from '../commands/push.js';
 import { worktreeAdd } from '../installer/worktree.js';
@@ -204,12 +204,31 @@ async function main(): Promise<void> {
           () => void print([sessionStart(process.cwd(), process.env, Date.now())]),
         )
         .command(
+          'user-prompt-submit',
+          'the UserPromptSubmit hook: name any claim of yours that expired or another agent took over (prints nothing otherwise)',
+          {},
+          () => {
+            const notices = userPromptSubmit(process.cwd(), process.env, Date.now());
+            if (notices) print([notices]);
+          },
+        )
+        .command(
           'install',
-          'merge the PreToolUse and SessionStart hooks into .claude/settings.json (keeps your other settings)',
+          'merge the PreToolUse, SessionStart and UserPromptSubmit hooks into .claude/settings.json and the MCP server into .mcp.json (keeps your other settings)',
           (z) => z.option('dir', { type: 'string', describe: 'the project directory (default: the repository top level)' }),
           (argv) => render(claudeInstall(argv.dir, distDir)),
         )
         .demandCommand(1, 'Give a claude command; see --help.'),
+    )
+    .command('codex', 'the Codex adapter', (y) =>
+      y
+        .command(
+          'install',
+          'merge the MCP server ([mcp_servers.agent-hooks]) and the PreToolUse, SessionStart and UserPromptSubmit hooks into .codex/config.toml (keeps the rest)',
+          (z) => z.option('dir', { type: 'string', describe: 'the project directory (default: the repository top level)' }),
+          (argv) => render(codexInstall(argv.dir, distDir)),
+        )
+        .demandCommand(1, 'Give a codex command; see --help.'),
     )
     .command(
       'notify <repo>',
