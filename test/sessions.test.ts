@@ -109,6 +109,7 @@ describe('heartbeat', () => {
   it('keeps a 60 s claim alive past its ttl while the loop runs; after SIGKILL of the loop it lapses, another agent takes it over, the holder is told everywhere, and the heartbeat never takes it back', { timeout: 240_000 }, async () => {
     const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
     const [a, b] = [clones['agent-1']!, clones['agent-2']!];
+    expect(cli(['install', a]).exitCode).toBe(0);
     // agent-1's claim started 50 s ago with the shortest ttl: without a heartbeat it ends in 10 s.
     const started = Date.now() - 50_000;
     commit(a, { 'current_tasks/parser.txt': lockText('agent-1', { started, ttl: 60, files: ['src/parser/**'] }) }, 'claim parser');
