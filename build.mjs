@@ -33,6 +33,8 @@ const [hookResult, claudeResult, cliResult] = await Promise.all([
   build({
     ...common,
     entryPoints: { mcp: 'front/mcp.ts' },
+    // The SDK and zod are most of it; minified, the package stays small.
+    minify: true,
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
