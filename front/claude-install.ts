@@ -32,7 +32,8 @@ function commandsOf(home: string): { preToolUse: string; sessionStart: string; u
     preToolUse: `${node} ${shellQuote(join(home, 'claude-pre-tool-use.mjs'))}`,
     sessionStart: `${node} ${cli} claude session-start`,
     userPromptSubmit: `${node} ${cli} claude user-prompt-submit`,
-    mcp: { command: process.execPath, args: [join(home, 'cli.mjs'), 'mcp'] },
+    // mcp.mjs serves when run directly: the same server as `agent-hooks mcp`, without loading yargs.
+    mcp: { command: process.execPath, args: [join(home, 'mcp.mjs')] },
   };
 }
 

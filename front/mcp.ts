@@ -6,6 +6,7 @@
 // claims this agent lost (`lost`, and a WARNING line). Nothing but protocol goes to stdout.
 // Loaded lazily by the CLI (dist/mcp.mjs), so `agent-hooks claim` never pays for the SDK.
 import { isAbsolute, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -191,3 +192,12 @@ export async function serveMcp(ctx: McpContext): Promise<void> {
   await server.connect(transport);
 }
 
+
+// Run directly (`node dist/mcp.mjs`, what `claude install` and `codex install` register), the
+// bundle serves at once, without the CLI's argument parser (yargs costs 110-180 ms to load).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  serveMcp({ cwd: process.cwd(), env: process.env }).catch((error: unknown) => {
+    process.stderr.write(`ERROR: internal: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

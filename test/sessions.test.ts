@@ -195,7 +195,7 @@ describe('agent tool configs', () => {
     const config = JSON.parse(readFileSync(join(a, '.mcp.json'), 'utf8'));
     expect(config.extra).toBe(true);
     expect(config.mcpServers.other).toEqual({ command: 'other-server', args: ['--x'] });
-    expect(config.mcpServers['agent-hooks']).toEqual({ type: 'stdio', command: process.execPath, args: [expect.stringMatching(/\/\.git\/agent-hooks-claude\/0\.1\.0\/cli\.mjs$/), 'mcp'] });
+    expect(config.mcpServers['agent-hooks']).toEqual({ type: 'stdio', command: process.execPath, args: [expect.stringMatching(/\/\.git\/agent-hooks-claude\/0\.1\.0\/mcp\.mjs$/)] });
     const before = readFileSync(join(a, '.mcp.json'), 'utf8');
     expect(cli(['claude', 'install'], { cwd: a }).stdout).toMatch(/\.mcp\.json already has the agent-hooks MCP server; nothing changed\n$/);
     expect(readFileSync(join(a, '.mcp.json'), 'utf8')).toBe(before);
@@ -222,7 +222,7 @@ describe('agent tool configs', () => {
     const config = parse(readFileSync(path, 'utf8')) as any;
     expect(config.model).toBe('o4');
     expect(config.mcp_servers.docs).toEqual({ command: 'docs-server', args: ['--port', '1'] });
-    expect(config.mcp_servers['agent-hooks']).toEqual({ command: process.execPath, args: [expect.stringMatching(/cli\.mjs$/), 'mcp'] });
+    expect(config.mcp_servers['agent-hooks']).toEqual({ command: process.execPath, args: [expect.stringMatching(/\/agent-hooks-claude\/0\.1\.0\/mcp\.mjs$/)] });
     expect(config.hooks.PreToolUse).toHaveLength(2);
     expect(config.hooks.PreToolUse[0]).toEqual({ matcher: 'Bash', hooks: [{ type: 'command', command: 'my-guard' }] });
     expect(config.hooks.PreToolUse[1]).toMatchObject({ matcher: 'apply_patch|Write|Edit|MultiEdit|NotebookEdit', hooks: [{ type: 'command', timeout: 10 }] });
