@@ -4,7 +4,7 @@ import { checkCommit } from '../core/commit-rules.js';
 import { errorsOf, formatVerdict } from '../core/verdict.js';
 import type { CommitInput } from '../core/commit-rules.js';
 import { findLostClaims, formatLostClaim } from '../core/session.js';
-import { readCommonDir, readRememberedClaims } from '../git/claim-memory.js';
+import { readCommonDirAt, readRememberedClaims } from '../git/claim-memory.js';
 import { readCommitInput } from '../git/read-commit.js';
 
 /** The holder's notice (DESIGN.md "Agent sessions"): a WARNING per claim of this agent that expired or was taken over. */
@@ -12,7 +12,7 @@ function lostClaimLines(input: CommitInput, env: NodeJS.ProcessEnv): string[] {
   const agent = input.agent.id;
   if (!agent) return [];
   try {
-    return findLostClaims(readRememberedClaims(readCommonDir({ env }), agent, input.now), input.claims, agent, input.now).map(formatLostClaim);
+    return findLostClaims(readRememberedClaims(readCommonDirAt(process.cwd(), { env }), agent, input.now), input.claims, agent, input.now).map(formatLostClaim);
   } catch {
     return [];
   }

@@ -8,8 +8,8 @@
 // a shallow clone, and a lock file's author is whoever pushed it (gc, an admin), not its holder.
 // One file per task (written atomically) means a heartbeat and a `claim` running at once never
 // lose each other's writes. What it cannot know: claims taken from another clone.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { RememberedClaim } from '../core/session.js';
 import { AGENT_ID, TASK_ID } from '../core/lock-file.js';
 import { gitText, type GitOptions } from './git.js';
@@ -20,6 +20,32 @@ export const REMEMBER_LOST_MS = 24 * 3600 * 1000;
 /** The absolute git-common-dir of the repository in `git.cwd`. @throws GitError outside a repository. */
 export function readCommonDir(git: GitOptions): string {
   return gitText(['rev-parse', '--path-format=absolute', '--git-common-dir'], git);
+}
+
+/**
+ * The git-common-dir of the worktree whose top level is `top`, read from `.git` without starting
+ * git (for the pre-commit hook, which git runs at the top level): a `.git` directory is the
+ * common dir; a `.git` file (`gitdir: <path>`, a linked worktree) points to a dir whose
+ * `commondir` file names the common dir (gitrepository-layout(5)). Falls back to `git rev-parse`
+ * when `.git` is not there or not understood.
+ */
+export function readCommonDirAt(top: string, git: GitOptions): string {
+  try {
+    const dotGit = join(top, '.git');
+    if (statSync(dotGit).isDirectory()) return dotGit;
+    const gitDir = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+    if (gitDir) {
+      const dir = resolve(top, gitDir);
+      try {
+        return resolve(dir, readFileSync(join(dir, 'commondir'), 'utf8').trim());
+      } catch {
+        return dir;
+      }
+    }
+  } catch {
+    // not at the top level, or no .git: ask git
+  }
+  return readCommonDir(git);
 }
 
 const dirOf = (commonDir: string, agent: string) => join(commonDir, 'agent-hooks', 'claims', agent);

@@ -3,12 +3,13 @@
 // its ttl, lapsing after the loop is SIGKILLed, never taken back), the holder's notice after a
 // takeover (status, pre-commit, Claude/Codex hook context, MCP), and the Codex and MCP configs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { parse } from 'smol-toml';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { readCommonDirAt } from '../git/claim-memory.js';
 import { CLI, cli, cliAsync, commit, fixtureEnv, git, lockText, push, sharedRepo, tempDir, waitFor, writeScript } from './helpers/git.js';
 
 const logsOf = (clone: string, agent: string) => {
@@ -183,6 +184,20 @@ describe('heartbeat', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^WARNING: heartbeat: could not reach the claims ref/m);
     expect(r.stdout).toMatch(/agent-hooks run: run 1 exited 0 after 4\.\d s; .*; stopping\n$/);
+  });
+});
+
+describe('claim memory', () => {
+  it('finds the git-common-dir from .git without starting git, in a clone and in a linked worktree (where the notices of pre-commit are kept)', () => {
+    const { clones } = sharedRepo(['agent-1']);
+    const a = clones['agent-1']!;
+    git(a, ['worktree', 'add', '--quiet', join(a, '..', 'wt'), '-b', 'wt']);
+    const expected = realpathSync(join(a, '.git'));
+    expect(realpathSync(readCommonDirAt(a, { cwd: a }))).toBe(expected);
+    expect(realpathSync(readCommonDirAt(join(a, '..', 'wt'), { cwd: join(a, '..', 'wt') }))).toBe(expected);
+    // Not the top level: git answers.
+    mkdirSync(join(a, 'sub'));
+    expect(realpathSync(readCommonDirAt(join(a, 'sub'), { cwd: join(a, 'sub'), env: fixtureEnv() }))).toBe(expected);
   });
 });
 
