@@ -251,6 +251,11 @@ describe('agent tool configs', () => {
     const denied = spawnSync('sh', ['-c', command], { input: event('*** Begin Patch\n*** Update File: README.md\n@@\n-a\n+b\n*** Add File: src/parser/new.ts\n+x\n*** End Patch\n'), encoding: 'utf8', env: fixtureEnv() });
     expect(denied.status).toBe(2);
     expect(JSON.parse(denied.stdout)).toMatchObject({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: expect.stringMatching(/^src\/parser\/new\.ts is leased by agent-1 \(task parser/) } });
+    // Ways around it: a leased path spelled with ./ and .., absolute, as the target of a move, or after an allowed file.
+    for (const sneaky of ['*** Update File: ./docs/../src/parser/x.ts\n', `*** Add File: ${join(b, 'src', 'parser', 'abs.ts')}\n+x\n`, '*** Update File: README.md\n*** Move to: src/parser/moved.ts\n', '*** Delete File: src/parser/old.ts\r\n']) {
+      const r = spawnSync('sh', ['-c', command], { input: event(`*** Begin Patch\n${sneaky}*** End Patch\n`), encoding: 'utf8', env: fixtureEnv() });
+      expect(r.status, sneaky).toBe(2);
+    }
     const allowed = spawnSync('sh', ['-c', command], { input: event('*** Begin Patch\n*** Update File: README.md\n@@\n-a\n+b\n*** End Patch\n'), encoding: 'utf8', env: fixtureEnv() });
     expect(allowed).toMatchObject({ status: 0, stdout: '', stderr: '' });
     // Broken TOML is not overwritten.
