@@ -17,7 +17,8 @@ import { changeClaims } from './claims.js';
 /**
  * What one tick did: `renewed` (one commit landed), `idle` (nothing due or no claims), `offline`
  * (the claims ref could not be reached: try again soon), `failed` (the server refused or git
- * failed). `lost` names the claims this agent lost; `nextTickMs` is when to look again.
+ * failed). `lost` names the claims this agent lost; `nextTickMs` is when to look again; `lines`
+ * are the renewal or warning lines (the lost claims are rendered by the caller).
  */
 export interface HeartbeatTick {
   kind: 'renewed' | 'idle' | 'offline' | 'failed';
@@ -69,7 +70,7 @@ export async function heartbeatTick(repo: AgentRepo, options: { everyMs?: number
   const kind = exitCode !== 0 ? 'failed' : result.kind === 'renewed' ? 'renewed' : 'idle';
   const lines = kind === 'failed' ? formatOutcome(result).map((l) => (l.startsWith('ERROR: ') ? `WARNING: heartbeat: ${l.slice(7)}` : l)) : kind === 'renewed' ? formatOutcome(result) : [];
   const nextTickMs = kind === 'failed' ? 5000 : nextTickDelay(kind === 'renewed' ? mine.map((c) => ({ ...c, lock: { ...c.lock, renewed: now } })) : mine, now, options.everyMs);
-  return { kind, renewed, lost, nextTickMs, lines: [...lines, ...lost.map(formatLostClaim)] };
+  return { kind, renewed, lost, nextTickMs, lines };
 }
 
 /** Options of {@link startHeartbeat}: the built CLI to run ticks with, the repository, and where lines go. */
@@ -109,7 +110,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
     while (!controller.signal.aborted) {
       const tick = await runTick(options, controller.signal);
       if (controller.signal.aborted) break;
-      for (const line of tick.lines.filter((l) => !/^WARNING: your claim /.test(l))) options.out(line.startsWith('WARNING: ') ? line : `agent-hooks heartbeat: ${line}`);
+      for (const line of tick.lines) options.out(line.startsWith('WARNING: ') ? line : `agent-hooks heartbeat: ${line}`);
       const notices = tick.lost.map(formatLostClaim).join('\n');
       if (notices && notices !== lastNotices) options.out(notices);
       lastNotices = notices;
@@ -151,8 +152,8 @@ function runTick(options: HeartbeatOptions, signal: AbortSignal): Promise<Heartb
   });
 }
 
-/** The line `agent-hooks heartbeat --once` prints for a tick in a terminal. */
+/** The lines `agent-hooks heartbeat --once` prints for a tick in a terminal: what it did, then the lost claims. */
 export function formatTick(tick: HeartbeatTick): string[] {
-  if (tick.lines.length > 0) return tick.lines;
-  return [tick.kind === 'idle' ? `no renewal due; next look at ${formatTime(Date.now() + tick.nextTickMs)}` : tick.kind];
+  const did = tick.lines.length > 0 ? tick.lines : [tick.kind === 'idle' ? `no renewal due; next look at ${formatTime(Date.now() + tick.nextTickMs)}` : tick.kind];
+  return [...did, ...tick.lost.map(formatLostClaim)];
 }
