@@ -43,7 +43,7 @@ interface Answer {
 const oneLine = (lines: readonly string[]) => lines.find((l) => l.startsWith('ERROR: ')) ?? lines.at(-1) ?? '';
 
 /** An answer as MCP content: structured (result, exitCode, lines, lost) plus one text line, and the lost-claim notices. */
-function toContent(answer: Answer, lost: LostClaim[], isError = answer.exitCode === EXIT.usage || answer.exitCode === EXIT.held || answer.exitCode === EXIT.failed): CallToolResult {
+function toContent(answer: Answer, lost: LostClaim[], isError = answer.exitCode !== EXIT.ok): CallToolResult {
   const notices = lost.map(formatLostClaim);
   return {
     content: [{ type: 'text', text: oneLine(answer.lines) }, ...(notices.length ? [{ type: 'text' as const, text: notices.join('\n') }] : [])],
@@ -81,7 +81,11 @@ function lostOf(repo: AgentRepo): LostClaim[] {
 const fromOutcome = (o: ClaimsOutcome): Answer => ({ result: o as unknown as Record<string, unknown>, ...renderOutcome(o) });
 const fromCommand = (r: CommandResult & { output?: string }): Answer => ({ result: { kind: r.exitCode === 0 ? 'ok' : 'failed', ...(r.output !== undefined ? { output: r.output } : {}) }, exitCode: r.exitCode, lines: r.lines });
 
-/** Runs one tool call: opens the repository, calls `body`, adds the lost-claim notices; `ERROR: internal` for a broken environment. */
+/**
+ * Runs one tool call: opens the repository, calls `body`, adds the lost-claim notices; `ERROR:
+ * internal` for a broken environment. A non-zero exit code is a tool error unless `isError` says
+ * otherwise (`status` exits 1 for a lost claim, `check_paths` 3 for a held path: answers, not errors).
+ */
 async function call(ctx: McpContext, needsAgent: boolean, body: (repo: AgentRepo) => Answer | Promise<Answer>, isError?: (a: Answer) => boolean): Promise<CallToolResult> {
   try {
     const repo = openRepo(ctx, needsAgent);
