@@ -6,7 +6,8 @@
 // claims this agent lost (`lost`, and a WARNING line). Nothing but protocol goes to stdout.
 // Loaded lazily by the CLI (dist/mcp.mjs), so `agent-hooks claim` never pays for the SDK.
 import { isAbsolute, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -173,13 +174,65 @@ export function createMcpServer(ctx: McpContext): McpServer {
   server.registerTool('check_paths', { description: 'May I edit these paths? Names the agent, task and glob holding each leased one. Paths relative to the repository (or absolute).', inputSchema: { paths: z.array(z.string()).min(1).max(1000) } }, (args) =>
     call(ctx, false, (repo) => checkPaths(repo, args.paths), () => false),
   );
-  server.registerTool('push', { description: 'git push with your agent id (-o agent=<id>); on a non-fast-forward: fetch, rebase, retry; never forces. The server\'s ERROR lines on a refusal.', inputSchema: { args: z.array(z.string()).optional().describe('git push arguments, e.g. ["origin", "HEAD:main"]') } }, (args) =>
-    call(ctx, true, (repo) => fromCommand(push(repo, args.args ?? []))),
-  );
-  server.registerTool('test_fast', { description: "Run the sample of tests the server's pre-receive would run for your push, on this working tree (output in the result).", inputSchema: { all: z.boolean().optional().describe('run every test file') } }, (args) =>
-    call(ctx, false, (repo) => fromCommand(testFast(repo, undefined, args.all ?? false, { capture: true }))),
-  );
+  // push and test_fast can take minutes (the server's tests, the local tests): each runs in a
+  // child process, so the server keeps answering, and a cancelled call or a client that goes
+  // away ends the child's whole process group.
+  server.registerTool('push', { description: 'git push with your agent id (-o agent=<id>); on a non-fast-forward: fetch, rebase, retry; never forces. The server\'s ERROR lines on a refusal.', inputSchema: PUSH_INPUT }, (args, extra) => callInChild(ctx, 'push', args, extra.signal));
+  server.registerTool('test_fast', { description: "Run the sample of tests the server's pre-receive would run for your push, on this working tree (output in the result).", inputSchema: TEST_INPUT }, (args, extra) => callInChild(ctx, 'test_fast', args, extra.signal));
   return server;
+}
+
+const PUSH_INPUT = { args: z.array(z.string()).optional().describe('git push arguments, e.g. ["origin", "HEAD:main"]') };
+const TEST_INPUT = { all: z.boolean().optional().describe('run every test file') };
+
+/** The slow tools, run in a child process (`node mcp.mjs --call <tool> <json>`); arguments are checked again there. */
+const SLOW_TOOLS: Record<string, (ctx: McpContext, args: unknown) => Promise<CallToolResult>> = {
+  push: (ctx, raw) => {
+    const args = z.object(PUSH_INPUT).parse(raw);
+    return call(ctx, true, (repo) => fromCommand(push(repo, args.args ?? [])));
+  },
+  test_fast: (ctx, raw) => {
+    const args = z.object(TEST_INPUT).parse(raw);
+    return call(ctx, false, (repo) => fromCommand(testFast(repo, undefined, args.all ?? false, { capture: true })));
+  },
+};
+
+/** Process groups of the slow calls running now, ended when the server exits. */
+const running = new Set<number>();
+
+/** Runs a slow tool in a child process (its own process group) and returns its answer; the signal ends the group. */
+function callInChild(ctx: McpContext, tool: string, args: unknown, signal: AbortSignal): Promise<CallToolResult> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--call', tool, JSON.stringify(args)], { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    const stop = () => pid !== undefined && killGroup(pid);
+    signal.addEventListener('abort', stop, { once: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const internal = (why: string): CallToolResult => toContent({ result: { kind: 'internal' }, exitCode: EXIT.failed, lines: [`ERROR: internal: ${why}`] }, []);
+    child.on('error', (error) => done(internal(`could not start the ${tool} call (${error.message})`)));
+    child.on('close', (code, sig) => {
+      if (pid !== undefined) running.delete(pid);
+      signal.removeEventListener('abort', stop);
+      try {
+        return done(JSON.parse(Buffer.concat(out).toString('utf8')) as CallToolResult);
+      } catch {
+        const last = Buffer.concat(err).toString('utf8').trim().split('\n').pop();
+        done(internal(`the ${tool} call ended with ${sig ?? `exit code ${code}`}${last ? ` (${last})` : ''}`));
+      }
+    });
+  });
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
 }
 
 /**
@@ -189,7 +242,10 @@ export function createMcpServer(ctx: McpContext): McpServer {
 export async function serveMcp(ctx: McpContext): Promise<void> {
   const server = createMcpServer(ctx);
   const transport = new StdioServerTransport();
-  const bye = () => process.exit(0);
+  const bye = () => {
+    for (const pid of running) killGroup(pid);
+    process.exit(0);
+  };
   process.stdin.on('end', bye);
   process.stdin.on('close', bye);
   process.stdout.on('error', bye);
@@ -199,8 +255,12 @@ export async function serveMcp(ctx: McpContext): Promise<void> {
 
 // Run directly (`node dist/mcp.mjs`, what `claude install` and `codex install` register), the
 // bundle serves at once, without the CLI's argument parser (yargs costs 110-180 ms to load).
+// `--call <tool> <json>` is the child process of one slow call: its answer as JSON on stdout.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  serveMcp({ cwd: process.cwd(), env: process.env }).catch((error: unknown) => {
+  const ctx = { cwd: process.cwd(), env: process.env };
+  const [flag, tool, json] = process.argv.slice(2);
+  const work = flag === '--call' && tool && SLOW_TOOLS[tool] ? SLOW_TOOLS[tool](ctx, JSON.parse(json ?? '{}')).then((answer) => void process.stdout.write(`${JSON.stringify(answer)}\n`)) : serveMcp(ctx);
+  work.catch((error: unknown) => {
     process.stderr.write(`ERROR: internal: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });
