@@ -2,7 +2,7 @@
 // mcp) against real bare repos and clones: every tool, bad arguments, unknown tools, a client
 // that goes away mid-call, and that nothing but protocol reaches stdout.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -144,11 +144,14 @@ describe('agent-hooks mcp', () => {
     expect(text(r)).toBe(`ERROR: ${plain} is not in a git repository; fix: cd into your clone (or worktree) of the shared repository`);
   });
 
-  it('a client that disconnects mid-call: the server exits and ends the call (its test processes too), having written nothing but protocol', { timeout: 60_000 }, async () => {
+  it('a cancelled call and a client that disconnects mid-call: the call ends (its test processes too), the server keeps answering, then exits, having written nothing but protocol', { timeout: 60_000 }, async () => {
     const { clones } = sharedRepo(['agent-1']);
     const clone = clones['agent-1']!;
-    const marker = join(clone, '..', 'test-finished');
-    commit(clone, { 'agent-hooks.json': JSON.stringify({ test: { command: ['sh', 'test/run.sh'], files: ['test/**/*.test.sh'], sample: 1 } }), 'test/run.sh': `echo started > ${marker}.started; sleep 4; echo done > ${marker}\n`, 'test/a.test.sh': 'true\n' }, 'slow tests');
+    const marks = join(clone, '..', 'marks');
+    mkdirSync(marks);
+    const started = (n: number) => existsSync(join(marks, `started.${n}`));
+    // Each run of the test command marks its start and, 4 s later, its end.
+    commit(clone, { 'agent-hooks.json': JSON.stringify({ test: { command: ['sh', 'test/run.sh'], files: ['test/**/*.test.sh'], sample: 1 } }), 'test/run.sh': `n=$(ls ${marks} | grep -c started); touch ${marks}/started.$n; sleep 4; touch ${marks}/done.$n\n`, 'test/a.test.sh': 'true\n' }, 'slow tests');
     expect(push(clone).exitCode).toBe(0);
     git(clone, ['fetch', '--quiet', 'origin']);
     const server = spawn(process.execPath, [CLI, 'mcp'], { cwd: clone, env: fixtureEnv({ AGENT_ID: 'agent-1' }), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -160,16 +163,19 @@ describe('agent-hooks mcp', () => {
     await waitFor(() => out.includes('"id":1'), 20_000);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'test_fast', arguments: {} } });
+    await waitFor(() => started(0), 20_000);
+    send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2, reason: 'changed my mind' } });
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'test_fast', arguments: {} } });
+    await waitFor(() => started(1), 20_000);
     // The server still answers while the slow call runs (it runs in a child process).
-    await waitFor(() => existsSync(`${marker}.started`), 20_000);
-    send({ jsonrpc: '2.0', id: 3, method: 'tools/list' });
-    await waitFor(() => out.includes('"id":3'), 20_000);
+    send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
+    await waitFor(() => out.includes('"id":4'), 20_000);
     server.stdin.end();
     expect(await exited).toBe(0);
-    expect(out).not.toMatch(/"id":2/);
-    // The test command was ended with the call: it never finishes.
+    expect(out).not.toMatch(/"id":[23]\b/);
+    // Both test commands ended with their calls: neither ever finishes.
     await new Promise((r) => setTimeout(r, 5000));
-    expect(existsSync(marker)).toBe(false);
+    expect(readdirSync(marks).sort()).toEqual(['started.0', 'started.1']);
     for (const line of out.split('\n').filter(Boolean)) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
   });
 });
