@@ -1,6 +1,7 @@
 // Bundles each entry point into one self-contained ESM file in dist/ (esbuild).
-// Hook bundles (and the Claude Code PreToolUse bundle) must stay lean: the build fails if yargs or
-// undici ends up in one.
+// Hook bundles (and the Claude Code PreToolUse bundle) must stay lean: the build fails if yargs,
+// undici, the MCP SDK or zod ends up in one. The MCP server is its own bundle (dist/mcp.mjs),
+// loaded by `agent-hooks mcp` only, so the CLI's other commands never load the SDK either.
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
@@ -12,7 +13,7 @@ const hookEntries = { ...bundles.server, ...bundles.client };
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
 
 rmSync('dist', { recursive: true, force: true });
-const [hookResult, claudeResult] = await Promise.all([
+const [hookResult, claudeResult, cliResult] = await Promise.all([
   build({
     ...common,
     entryPoints: hookEntries,
@@ -29,7 +30,18 @@ const [hookResult, claudeResult] = await Promise.all([
     // yargs (ESM) reaches for require() in a few places; give the bundle one.
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
   }),
+  build({
+    ...common,
+    entryPoints: { mcp: 'front/mcp.ts' },
+    // The SDK and zod are most of it; minified, the package stays small.
+    minify: true,
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  }),
 ]);
-const heavy = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs)].filter((f) => /node_modules\/(yargs|undici)\//.test(f));
-if (heavy.length > 0) throw new Error(`hook bundles must not load yargs or undici, but include: ${heavy.join(', ')}`);
+const heavy = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs)].filter((f) => /node_modules\/(yargs|undici|@modelcontextprotocol|zod)\//.test(f));
+if (heavy.length > 0) throw new Error(`hook bundles must not load yargs, undici, the MCP SDK or zod, but include: ${heavy.join(', ')}`);
+const sdkInCli = Object.keys(cliResult.metafile.inputs).filter((f) => /node_modules\/(@modelcontextprotocol|zod)\//.test(f));
+if (sdkInCli.length > 0) throw new Error(`the CLI bundle must load the MCP SDK lazily (dist/mcp.mjs), but includes: ${sdkInCli.slice(0, 3).join(', ')}`);
 chmodSync('dist/cli.mjs', 0o755);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseClaims, lockBlobsToRead } from '../core/claims-rules.js';
 import type { ClaimsState } from '../core/plans.js';
 import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
-import { gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
+import { GitError, gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
 import { readClaimsView } from '../git/read-commit.js';
 import { readPolicyAt } from '../git/read-policy.js';
 
@@ -36,13 +36,28 @@ export interface AgentRepo {
 /** The ref whose tip is the freshest local view of the claims branch. */
 export const viewRef = (repo: AgentRepo): string => (repo.remote ? `refs/remotes/${repo.remote}/${repo.branch}` : `refs/heads/${repo.branch}`);
 
-/** Reads the repository in `cwd`. @throws GitError when it is not a git repository. */
+/** The agent commands ran outside a git repository: a usage error (exit 2), with the fix. */
+export class NotARepositoryError extends Error {
+  constructor(readonly cwd: string, options?: { cause?: unknown }) {
+    super(`${cwd} is not in a git repository; fix: cd into your clone (or worktree) of the shared repository`, options);
+    this.name = 'NotARepositoryError';
+  }
+}
+
+/** Reads the repository in `cwd`. @throws NotARepositoryError outside a repository; GitError when git fails otherwise. */
 export function openAgentRepo(cwd: string, env: NodeJS.ProcessEnv): AgentRepo {
   const git: GitOptions = { cwd, env };
   const config = readConfig('^(agenthooks\\.|user\\.(name|email)$|remote\\.origin\\.url$)', git);
   const last = (key: string) => config.get(key)?.at(-1);
   const remote = last('remote.origin.url') ? 'origin' : undefined;
-  const { branch, oid } = readClaimsView(last('agenthooks.claimsref'), git);
+  let view: ReturnType<typeof readClaimsView>;
+  try {
+    view = readClaimsView(last('agenthooks.claimsref'), git);
+  } catch (error) {
+    if (error instanceof GitError && /not a git repository/.test(error.stderr)) throw new NotARepositoryError(cwd, { cause: error });
+    throw error;
+  }
+  const { branch, oid } = view;
   return { git, remote, branch, agent: resolveClientAgent(env.AGENT_ID, last('agenthooks.agent'), last('user.name')), email: last('user.email'), openedAt: oid };
 }
 

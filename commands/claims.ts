@@ -1,8 +1,12 @@
 // claim, release, renew, gc, status: plan on the freshest claims ref, publish with plumbing, and
 // on a lost race fetch and plan again.
 import { planClaim, planGc, planRelease, planRenew, type ClaimsState, type Plan } from '../core/plans.js';
-import { formatStatus, statusJson, type RecentPush } from '../core/status.js';
-import { EXIT, type CommandResult } from '../core/result.js';
+import type { Claim } from '../core/claim.js';
+import { exitCodeOfOutcome } from '../core/render.js';
+import { EXIT, type ClaimsOutcome, type StatusOutcome } from '../core/result.js';
+import { findLostClaims, type LostClaim } from '../core/session.js';
+import { statusJson, type RecentPush } from '../core/status.js';
+import { forgetClaim, readCommonDir, readRememberedClaims, rememberClaim } from '../git/claim-memory.js';
 import { gitText } from '../git/git.js';
 import { fetchClaims, publishChange, readClaimsState, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
 
@@ -10,51 +14,81 @@ import { fetchClaims, publishChange, readClaimsState, readViewOid, viewRef, type
 export const MAX_ATTEMPTS = 12;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const exitOf = (plan: Plan) => (plan.kind === 'held' ? EXIT.held : plan.kind === 'failed' ? EXIT.failed : EXIT.ok);
 
 /**
  * Applies a planned change to the claims ref: fetch, read the state, plan, publish; on a lost
  * race (another agent moved the ref) wait a random 20-300 ms and start over. A refusal by the
- * server is planned once more on a fresh state, so a task taken meanwhile ends with exit 3.
+ * server is planned once more on a fresh state, so a task taken meanwhile ends as `held`.
+ * @throws GitError when the claims ref cannot be fetched or git fails otherwise.
  */
-export async function changeClaims(repo: AgentRepo, makePlan: (state: ClaimsState, now: number) => Plan, options: { withPaths?: boolean; dryRun?: boolean } = {}): Promise<CommandResult> {
+export async function changeClaims(repo: AgentRepo, makePlan: (state: ClaimsState, now: number) => Plan, options: { withPaths?: boolean; dryRun?: boolean } = {}): Promise<ClaimsOutcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     fetchClaims(repo);
     const base = readViewOid(repo);
     const now = Date.now();
     const plan = makePlan(readClaimsState(repo, base, now, options.withPaths), now);
-    if (plan.kind !== 'change') return { exitCode: exitOf(plan), lines: plan.lines };
-    if (options.dryRun) return { exitCode: EXIT.ok, lines: [...plan.lines.map((l) => `would: ${l}`), ...[...plan.writes].map(([p, c]) => `would ${c === null ? 'delete' : 'write'} ${p}`)] };
+    if (plan.kind !== 'change') return plan.outcome;
+    if (options.dryRun) return { kind: 'dry-run', would: plan.outcome, writes: [...plan.writes].map(([path, content]) => ({ path, delete: content === null })) };
     const result = publishChange(repo, base, plan.writes, plan.message);
-    if (result.kind === 'landed') return { exitCode: EXIT.ok, lines: plan.lines };
+    if (result.kind === 'landed') return plan.outcome;
     if (result.kind === 'refused') {
       fetchClaims(repo);
       const again = makePlan(readClaimsState(repo, readViewOid(repo), Date.now(), options.withPaths), Date.now());
-      return again.kind === 'held' ? { exitCode: EXIT.held, lines: again.lines } : { exitCode: EXIT.failed, lines: result.lines };
+      return again.kind === 'settled' && exitCodeOfOutcome(again.outcome) === EXIT.held ? again.outcome : { kind: 'refused', lines: result.lines };
     }
     await sleep(20 + Math.random() * 280);
   }
-  return { exitCode: EXIT.failed, lines: [`ERROR: gave up after ${MAX_ATTEMPTS} attempts: the claims ref kept moving; fix: try again`] };
+  return { kind: 'gave-up', attempts: MAX_ATTEMPTS };
+}
+
+/**
+ * Keeps the claim memory (git/claim-memory.ts) in step with what landed: a claim or renewal is
+ * remembered with its new expiry, a release forgets the task (also when it was no longer this
+ * agent's: releasing is how the agent acknowledges a lost claim). Never fails the command.
+ */
+function remember(repo: AgentRepo, outcome: ClaimsOutcome, releasedTask?: string): ClaimsOutcome {
+  const agent = repo.agent.id;
+  if (!agent) return outcome;
+  try {
+    const commonDir = readCommonDir(repo.git);
+    if (outcome.kind === 'claimed') rememberClaim(commonDir, agent, outcome.claim.task, outcome.claim.expiresAt);
+    if (outcome.kind === 'renewed') for (const c of outcome.claims) rememberClaim(commonDir, agent, c.task, c.expiresAt);
+    if (releasedTask !== undefined && ['released', 'held', 'not-holder', 'no-claim'].includes(outcome.kind)) forgetClaim(commonDir, agent, releasedTask);
+  } catch {
+    // the memory is a convenience; the claims ref stays the truth
+  }
+  return outcome;
 }
 
 /** `claim <task>`: see {@link planClaim}. */
-export const claim = (repo: AgentRepo, taskId: string, files: string[], ttl: number | undefined, description: string | undefined) =>
-  changeClaims(repo, (state, now) => planClaim(state, { taskId, agent: repo.agent.id!, files, ttl, description, now }), { withPaths: files.length > 0 });
+export const claim = async (repo: AgentRepo, taskId: string, files: string[], ttl: number | undefined, description: string | undefined) =>
+  remember(repo, await changeClaims(repo, (state, now) => planClaim(state, { taskId, agent: repo.agent.id!, files, ttl, description, now }), { withPaths: files.length > 0 }));
 
 /** `release <task>`: see {@link planRelease}. */
-export const release = (repo: AgentRepo, taskId: string) => changeClaims(repo, (state, now) => planRelease(state, taskId, repo.agent.id!, now));
+export const release = async (repo: AgentRepo, taskId: string) => remember(repo, await changeClaims(repo, (state, now) => planRelease(state, taskId, repo.agent.id!, now)), taskId);
 
 /** `renew <task>`: see {@link planRenew}. */
-export const renew = (repo: AgentRepo, taskId: string, ttl?: number) => changeClaims(repo, (state, now) => planRenew(state, taskId, repo.agent.id!, now, ttl));
+export const renew = async (repo: AgentRepo, taskId: string, ttl?: number) => remember(repo, await changeClaims(repo, (state, now) => planRenew(state, taskId, repo.agent.id!, now, ttl)));
 
 /** `gc`: see {@link planGc}. */
 export const gc = (repo: AgentRepo, dryRun: boolean) => changeClaims(repo, (state, now) => planGc(state, now), { dryRun });
 
+/** The claims this agent remembers and lost, judged against `claims` (empty without an agent id or memory). */
+export function readLostClaims(repo: AgentRepo, claims: readonly Claim[], now: number): LostClaim[] {
+  const agent = repo.agent.id;
+  if (!agent) return [];
+  try {
+    return findLostClaims(readRememberedClaims(readCommonDir(repo.git), agent, now), claims, agent, now);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * `status [task] [--json]`: claims and the last pushes on the claims ref, after a fetch (a failed
- * fetch falls back to the local view, with a warning). Exit 1 when the named task has no claim.
+ * fetch falls back to the local view, with a warning), and the claims this agent lost.
  */
-export function status(repo: AgentRepo, taskId: string | undefined, json: boolean): CommandResult {
+export function status(repo: AgentRepo, taskId: string | undefined): StatusOutcome {
   const warnings: string[] = [];
   try {
     fetchClaims(repo);
@@ -75,7 +109,8 @@ export function status(repo: AgentRepo, taskId: string | undefined, json: boolea
         })
     : [];
   const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now);
-  const problems = state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`);
-  if (taskId && claims.length === 0) return { exitCode: EXIT.failed, lines: [...warnings, ...problems, `ERROR: ${taskId}: no claim of this task on ${viewRef(repo)}`] };
-  return { exitCode: EXIT.ok, lines: [...warnings, ...problems, ...(json ? [JSON.stringify(report, null, 2)] : formatStatus(report, repo.agent.id))] };
+  warnings.push(...state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`));
+  const lost = readLostClaims(repo, state.claims, now);
+  if (taskId && claims.length === 0) return { kind: 'no-claim', task: taskId, ref: viewRef(repo), warnings, lost };
+  return { kind: 'status', report, warnings, lost };
 }

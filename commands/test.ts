@@ -17,7 +17,7 @@ import { EXIT, type CommandResult } from '../core/result.js';
  * sandbox as pre-receive (the work tree, its .git included, is the only writable place; no
  * network unless `test.network`).
  */
-export async function testFast(repo: AgentRepo, agent: string | undefined, all: boolean): Promise<CommandResult> {
+export async function testFast(repo: AgentRepo, agent: string | undefined, all: boolean, options: { capture?: boolean } = {}): Promise<CommandResult & { output?: string }> {
   const seed = agent ?? repo.agent.id;
   if (!seed) return { exitCode: EXIT.usage, lines: ['ERROR: no agent id to seed the sample; fix: --agent <id>, or export AGENT_ID=<id>'] };
   const state = readClaimsState(repo, repo.openedAt, Date.now());
@@ -28,19 +28,33 @@ export async function testFast(repo: AgentRepo, agent: string | undefined, all: 
   const selection = selectTests(listPaths('HEAD', repo.git), test, seed, changed, all);
   if (selection.files.length === 0) return { exitCode: EXIT.ok, lines: [`no test files match ${test.files.join(', ')}`] };
   const header = `Tests: running ${selection.files.length} of ${selection.total} files (${all ? 'all' : `sample ${Math.round(test.sample * 100)}%, seed ${seed}`}): ${selection.files.join(' ')}`;
-  process.stdout.write(`${header}\n`);
+  if (!options.capture) process.stdout.write(`${header}\n`);
   const argv = testArgv(test.command, selection.files);
+  // capture: the output is returned (the MCP server's stdout is the protocol), its last 8 KiB kept.
+  const captured: string[] = [];
+  const output = () => (options.capture ? { output: `${header}\n${captured.join('').slice(-8192)}` } : {});
   const chosen = readSandboxMode(repo.git, 'off');
   if ('problem' in chosen) return { exitCode: EXIT.usage, lines: [`ERROR: ${chosen.problem}; fix: git config agenthooks.testSandbox off`] };
   const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
   if ('refused' in sandbox) return { exitCode: EXIT.failed, lines: [`ERROR: test --fast: ${sandbox.refused}`] };
   const warnings = 'warning' in sandbox && sandbox.warning ? [`WARNING: test --fast: ${sandbox.warning}`] : [];
   if (sandbox.sandbox) {
-    const r = await runIsolated({ workDir: top, argv, env: testEnvironment(process.env), timeoutMs: test.timeout * 1000, network: test.network ?? false, bwrap: sandbox.bwrap, onOutput: (chunk, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk) });
-    if (r.exitCode === 0) return { exitCode: EXIT.ok, lines: [`Tests: ${selection.files.length}/${selection.files.length} files passed (sandboxed)`] };
-    return { exitCode: EXIT.failed, lines: [`ERROR: tests ${r.timedOut ? `timed out after ${r.seconds} s` : `failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`})`} in the sandbox; the server would reject this push`] };
+    const r = await runIsolated({
+      workDir: top,
+      argv,
+      env: testEnvironment(process.env),
+      timeoutMs: test.timeout * 1000,
+      network: test.network ?? false,
+      bwrap: sandbox.bwrap,
+      onOutput: (chunk, stream) => (options.capture ? captured.push(chunk.toString()) : (stream === 'stdout' ? process.stdout : process.stderr).write(chunk)),
+    });
+    if (r.exitCode === 0) return { exitCode: EXIT.ok, lines: [`Tests: ${selection.files.length}/${selection.files.length} files passed (sandboxed)`], ...output() };
+    return { exitCode: EXIT.failed, lines: [`ERROR: tests ${r.timedOut ? `timed out after ${r.seconds} s` : `failed (${r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`})`} in the sandbox; the server would reject this push`], ...output() };
   }
-  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: top, env: testEnvironment(process.env), stdio: 'inherit', timeout: test.timeout * 1000, killSignal: 'SIGKILL' });
-  if (run.error) return { exitCode: EXIT.failed, lines: [...warnings, `ERROR: cannot run ${argv[0]}: ${run.error.message}`] };
-  return run.status === 0 ? { exitCode: EXIT.ok, lines: [...warnings, `Tests: ${selection.files.length}/${selection.files.length} files passed`] } : { exitCode: EXIT.failed, lines: [...warnings, `ERROR: tests failed (exit code ${run.status ?? run.signal}); the server would reject this push`] };
+  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: top, env: testEnvironment(process.env), stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', maxBuffer: 64 << 20, timeout: test.timeout * 1000, killSignal: 'SIGKILL' });
+  if (options.capture) captured.push(`${run.stdout ?? ''}${run.stderr ?? ''}`);
+  if (run.error) return { exitCode: EXIT.failed, lines: [...warnings, `ERROR: cannot run ${argv[0]}: ${run.error.message}`], ...output() };
+  return run.status === 0
+    ? { exitCode: EXIT.ok, lines: [...warnings, `Tests: ${selection.files.length}/${selection.files.length} files passed`], ...output() }
+    : { exitCode: EXIT.failed, lines: [...warnings, `ERROR: tests failed (exit code ${run.status ?? run.signal}); the server would reject this push`], ...output() };
 }

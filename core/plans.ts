@@ -7,8 +7,10 @@ import { leasesOf } from './lease.js';
 import { checkLeaseOverlaps } from './lease-rules.js';
 import { AGENT_ID, classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
 import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';
-import { formatTime, quote } from './text.js';
-import { errorsOf, formatVerdict } from './verdict.js';
+import { isRenewalDue } from './session.js';
+import type { ClaimRef, ClaimsOutcome } from './result.js';
+import { quote } from './text.js';
+import { errorsOf } from './verdict.js';
 
 /** The claims ref at one commit: policy, locks dir entries, valid claims, and every file path (for lease overlaps). */
 export interface ClaimsState {
@@ -20,13 +22,17 @@ export interface ClaimsState {
 }
 
 /**
- * The outcome of planning: `change` (files to write or delete, by path; null deletes), `held`
- * (another agent holds the task or a path: exit 3), `failed` (exit 1), or `none` (nothing to do).
- * `lines` are what to print either way.
+ * The outcome of planning: `change` (files to write or delete, by path; null deletes) with the
+ * outcome it has once it lands, or `settled` (held, nothing to do...: no change to make).
  */
 export type Plan =
-  | { kind: 'change'; writes: Map<string, string | null>; message: string; lines: string[] }
-  | { kind: 'held' | 'failed' | 'none'; lines: string[] };
+  | { kind: 'change'; writes: Map<string, string | null>; message: string; outcome: ClaimsOutcome }
+  | { kind: 'settled'; outcome: ClaimsOutcome };
+
+const settled = (outcome: ClaimsOutcome): Plan => ({ kind: 'settled', outcome });
+
+/** A claim as outcomes name it. */
+export const claimRef = (c: Claim): ClaimRef => ({ task: c.taskId, agent: c.lock.agent, expiresAt: c.expiresAt, files: c.lock.files });
 
 /** Why the arguments of `claim` are unusable (a usage error), or an empty list. */
 export function claimArgumentProblems(taskId: string, agent: string | undefined, files: readonly string[], ttl: number | undefined): string[] {
@@ -47,9 +53,6 @@ const filesOfTask = (state: ClaimsState, taskId: string) =>
     return entry.kind === 'lock' && entry.taskId === taskId;
   });
 
-const heldLine = (claim: Claim) =>
-  `ERROR: ${claim.taskId}: held by ${claim.lock.agent} until ${formatTime(claim.expiresAt)}${claim.lock.files.length ? ` (files ${claim.lock.files.join(', ')})` : ''}; fix: wait for the claim to expire or ask ${claim.lock.agent}; agent-hooks status ${claim.taskId}`;
-
 /** Inputs of {@link planClaim}; `now` in epoch ms, `ttl` in seconds. */
 export interface ClaimRequest {
   taskId: string;
@@ -68,7 +71,7 @@ export interface ClaimRequest {
  */
 export function planClaim(state: ClaimsState, request: ClaimRequest): Plan {
   const active = state.claims.find((c) => c.taskId === request.taskId && c.expiresAt > request.now);
-  if (active && active.lock.agent !== request.agent) return { kind: 'held', lines: [heldLine(active)] };
+  if (active && active.lock.agent !== request.agent) return settled({ kind: 'held', task: request.taskId, holder: claimRef(active) });
   const lock: LockFile = { agent: request.agent, started: active ? active.lock.started : request.now, files: request.files };
   if (request.description !== undefined) lock.description = request.description;
   if (request.ttl !== undefined) lock.ttl = request.ttl;
@@ -76,21 +79,17 @@ export function planClaim(state: ClaimsState, request: ClaimRequest): Plan {
   const path = `${state.policy.locks.dir}/${request.taskId}.txt`;
   const claim: Claim = { taskId: request.taskId, path, lock, expiresAt: request.now + (request.ttl ?? state.policy.locks.ttl) * 1000 };
   const overlaps = checkLeaseOverlaps({ refName: state.refName, leases: leasesOf([claim], request.now), claims: state.claims, paths: state.paths, exempt: state.policy.leases.exempt, now: request.now });
-  const lines = overlaps.map(formatVerdict);
-  if (errorsOf(overlaps).length > 0) return { kind: 'held', lines };
+  if (errorsOf(overlaps).length > 0) return settled({ kind: 'leased', task: request.taskId, verdicts: overlaps });
   const writes = new Map<string, string | null>(filesOfTask(state, request.taskId).map((e) => [e.path, null]));
   writes.set(path, formatLockFile(lock));
-  const until = formatTime(claim.expiresAt);
-  return { kind: 'change', writes, message: `claim ${request.taskId}`, lines: [...lines, `claimed ${request.taskId} until ${until}${lock.files.length ? ` (lease: ${lock.files.join(', ')})` : ''}`] };
+  return { kind: 'change', writes, message: `claim ${request.taskId}`, outcome: { kind: 'claimed', claim: claimRef(claim), warnings: overlaps } };
 }
 
 function holderOnly(state: ClaimsState, taskId: string, agent: string, now: number): Claim | Plan {
   const claim = state.claims.find((c) => c.taskId === taskId);
-  if (!claim) return { kind: 'failed', lines: [`ERROR: ${taskId}: no claim of this task on ${state.refName}; fix: agent-hooks status`] };
+  if (!claim) return settled({ kind: 'no-claim', task: taskId, ref: state.refName });
   if (claim.lock.agent !== agent) {
-    return claim.expiresAt > now
-      ? { kind: 'held', lines: [heldLine(claim)] }
-      : { kind: 'held', lines: [`ERROR: ${taskId}: the expired claim belongs to ${claim.lock.agent}, not ${agent}; fix: agent-hooks gc removes expired claims, or agent-hooks claim ${taskId} takes it over`] };
+    return claim.expiresAt > now ? settled({ kind: 'held', task: taskId, holder: claimRef(claim) }) : settled({ kind: 'not-holder', task: taskId, agent, holder: claimRef(claim) });
   }
   return claim;
 }
@@ -100,7 +99,7 @@ export function planRelease(state: ClaimsState, taskId: string, agent: string, n
   const claim = holderOnly(state, taskId, agent, now);
   if ('kind' in claim) return claim;
   const writes = new Map<string, string | null>(filesOfTask(state, taskId).map((e) => [e.path, null]));
-  return { kind: 'change', writes, message: `release ${taskId}`, lines: [`released ${taskId}`] };
+  return { kind: 'change', writes, message: `release ${taskId}`, outcome: { kind: 'released', task: taskId } };
 }
 
 /** Plans a renewal: only the holder; sets `renewed` to now and, when given, a new ttl (seconds). */
@@ -109,19 +108,39 @@ export function planRenew(state: ClaimsState, taskId: string, agent: string, now
   if ('kind' in claim) return claim;
   const lock: LockFile = { ...claim.lock, renewed: now, ...(ttl !== undefined ? { ttl } : {}) };
   const format: LockFileFormat = claim.path.endsWith('.json') ? 'json' : 'txt';
-  const until = formatTime(now + (lock.ttl ?? state.policy.locks.ttl) * 1000);
-  return { kind: 'change', writes: new Map([[claim.path, formatLockFile(lock, format)]]), message: `renew ${taskId}`, lines: [`renewed ${taskId} until ${until}`] };
+  const expiresAt = now + (lock.ttl ?? state.policy.locks.ttl) * 1000;
+  return { kind: 'change', writes: new Map([[claim.path, formatLockFile(lock, format)]]), message: `renew ${taskId}`, outcome: { kind: 'renewed', claims: [{ task: taskId, expiresAt }] } };
 }
 
 /** Plans a gc: one change removing every expired claim's files. */
 export function planGc(state: ClaimsState, now: number): Plan {
   const expired = state.claims.filter((c) => c.expiresAt <= now);
-  if (expired.length === 0) return { kind: 'none', lines: ['no expired claims'] };
+  if (expired.length === 0) return settled({ kind: 'idle', reason: 'no expired claims' });
   const writes = new Map<string, string | null>(expired.flatMap((c) => filesOfTask(state, c.taskId).map((e) => [e.path, null] as [string, null])));
   return {
     kind: 'change',
     writes,
     message: `gc: remove ${expired.length} expired claim${expired.length === 1 ? '' : 's'}`,
-    lines: expired.map((c) => `removed expired claim ${c.taskId} of ${c.lock.agent} (expired ${formatTime(c.expiresAt)})`),
+    outcome: { kind: 'removed', claims: expired.map(claimRef) },
   };
+}
+
+/**
+ * Plans the heartbeat's renewal: every active claim of `agent` gets `renewed: now`, in one change,
+ * when one of them is due ({@link isRenewalDue}: a third of its ttl, or `everyMs`, since its last
+ * renewal) or `force` is set. Expired claims and other agents' claims are never touched: a claim
+ * that lapsed or was taken over is not stolen back (the holder is told instead).
+ */
+export function planRenewAll(state: ClaimsState, agent: string, now: number, options: { everyMs?: number; force?: boolean } = {}): Plan {
+  const mine = state.claims.filter((c) => c.lock.agent === agent && c.expiresAt > now).sort((a, b) => a.taskId.localeCompare(b.taskId));
+  if (mine.length === 0) return settled({ kind: 'idle', reason: 'no active claims to renew' });
+  if (!options.force && !isRenewalDue(mine, now, options.everyMs)) return settled({ kind: 'idle', reason: 'no renewal due' });
+  const writes = new Map<string, string | null>();
+  const renewed: { task: string; expiresAt: number }[] = [];
+  for (const claim of mine) {
+    const lock: LockFile = { ...claim.lock, renewed: now };
+    writes.set(claim.path, formatLockFile(lock, claim.path.endsWith('.json') ? 'json' : 'txt'));
+    renewed.push({ task: claim.taskId, expiresAt: now + (lock.ttl ?? state.policy.locks.ttl) * 1000 });
+  }
+  return { kind: 'change', writes, message: `heartbeat: renew ${mine.map((c) => c.taskId).join(', ')}`, outcome: { kind: 'renewed', claims: renewed } };
 }

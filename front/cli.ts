@@ -13,17 +13,19 @@ import { RepoError } from '../git/repo.js';
 import { uninstall } from '../installer/uninstall.js';
 import { runDemo } from './demo.js';
 import { claimArgumentProblems } from '../core/plans.js';
-import { openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
+import { NotARepositoryError, openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
+import { renderOutcome, renderStatus } from '../core/render.js';
 import { claim, gc, release, renew, status } from '../commands/claims.js';
-import { preToolUse, sessionStart } from './claude.js';
-import { claudeInstall } from './claude-install.js';
+import { preToolUse, sessionStart, userPromptSubmit } from './claude.js';
+import { claudeInstall, codexInstall } from './claude-install.js';
 import { check } from '../commands/check.js';
 import { push as pushCommand } from '../commands/push.js';
 import { worktreeAdd } from '../installer/worktree.js';
 import { testFast } from '../commands/test.js';
 import { notify } from '../commands/notify.js';
 import { runPreCommitCheck } from '../commands/pre-commit-check.js';
+import { addSessionCommands } from './session-commands.js';
 
 const distDir = dirname(fileURLToPath(import.meta.url));
 const bundleDir = join(distDir, 'hooks');
@@ -50,7 +52,8 @@ function agentRepo(needsAgent: boolean): AgentRepo {
 class UsageError extends Error {}
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  const cli = yargs(hideBin(process.argv));
+  await addSessionCommands(cli, { cliPath: fileURLToPath(import.meta.url), agentRepo, usageError: (message) => new UsageError(message) })
     .scriptName('agent-hooks')
     .usage('$0 <command>\n\nMakes git enforce coordination between many coding agents: task claims and file leases.')
     .command(
@@ -113,14 +116,14 @@ async function main(): Promise<void> {
         const files = argv.files.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
         const problems = claimArgumentProblems(argv.task, repo.agent.id, files, argv.ttl);
         if (problems.length > 0) throw new UsageError(problems.join('; '));
-        render(await claim(repo, argv.task, files, argv.ttl, argv.message));
+        render(renderOutcome(await claim(repo, argv.task, files, argv.ttl, argv.message)));
       },
     )
     .command(
       'release <task>',
       'release your claim of a task (only the holder may)',
       (y) => y.positional('task', { type: 'string', demandOption: true }),
-      async (argv) => render(await release(agentRepo(true), argv.task)),
+      async (argv) => render(renderOutcome(await release(agentRepo(true), argv.task))),
     )
     .command(
       'renew <task>',
@@ -128,14 +131,17 @@ async function main(): Promise<void> {
       (y) => y.positional('task', { type: 'string', demandOption: true }).option('ttl', { type: 'number', describe: 'new lifetime in seconds' }),
       async (argv) => {
         if (argv.ttl !== undefined && claimArgumentProblems('x', 'x', [], argv.ttl).length > 0) throw new UsageError('--ttl must be whole seconds from 60 to 604800');
-        render(await renew(agentRepo(true), argv.task, argv.ttl));
+        render(renderOutcome(await renew(agentRepo(true), argv.task, argv.ttl)));
       },
     )
     .command(
       'status [task]',
       'claims, leases, time left, expired claims, and the last pushes on the claims ref',
       (y) => y.positional('task', { type: 'string' }).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-      (argv) => render(status(agentRepo(false), argv.task, argv.json)),
+      (argv) => {
+        const repo = agentRepo(false);
+        render(renderStatus(status(repo, argv.task), argv.json, repo.agent.id));
+      },
     )
     .command(
       'push [args..]',
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
       'gc',
       'remove every expired claim from the claims ref, in one commit',
       (y) => y.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed' }),
-      async (argv) => render(await gc(agentRepo(true), argv.dryRun)),
+      async (argv) => render(renderOutcome(await gc(agentRepo(true), argv.dryRun))),
     )
     .command(
       'check <range>',
@@ -199,12 +205,31 @@ async function main(): Promise<void> {
           () => void print([sessionStart(process.cwd(), process.env, Date.now())]),
         )
         .command(
+          'user-prompt-submit',
+          'the UserPromptSubmit hook: name any claim of yours that expired or another agent took over (prints nothing otherwise)',
+          {},
+          () => {
+            const notices = userPromptSubmit(process.cwd(), process.env, Date.now());
+            if (notices) print([notices]);
+          },
+        )
+        .command(
           'install',
-          'merge the PreToolUse and SessionStart hooks into .claude/settings.json (keeps your other settings)',
+          'merge the PreToolUse, SessionStart and UserPromptSubmit hooks into .claude/settings.json and the MCP server into .mcp.json (keeps your other settings)',
           (z) => z.option('dir', { type: 'string', describe: 'the project directory (default: the repository top level)' }),
           (argv) => render(claudeInstall(argv.dir, distDir)),
         )
         .demandCommand(1, 'Give a claude command; see --help.'),
+    )
+    .command('codex', 'the Codex adapter', (y) =>
+      y
+        .command(
+          'install',
+          'merge the MCP server ([mcp_servers.agent-hooks]) and the PreToolUse, SessionStart and UserPromptSubmit hooks into .codex/config.toml (keeps the rest)',
+          (z) => z.option('dir', { type: 'string', describe: 'the project directory (default: the repository top level)' }),
+          (argv) => render(codexInstall(argv.dir, distDir)),
+        )
+        .demandCommand(1, 'Give a codex command; see --help.'),
     )
     .command(
       'notify <repo>',
@@ -251,7 +276,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof NotARepositoryError) {
     process.stderr.write(`ERROR: ${error.message}\n`);
     process.exitCode = EXIT.usage;
     return;

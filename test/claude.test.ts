@@ -66,7 +66,7 @@ describe('claude install', () => {
     mkdirSync(join(b, '.claude'));
     const mine = { permissions: { allow: ['Bash(npm test)'] }, hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'my-guard' }] }], Stop: [{ hooks: [{ type: 'command', command: 'notify' }] }] } };
     writeFileSync(settings, JSON.stringify(mine));
-    expect(cli(['claude', 'install'], { cwd: b })).toMatchObject({ exitCode: 0, stdout: `wrote the PreToolUse and SessionStart hooks into ${settings}\n` });
+    expect(cli(['claude', 'install'], { cwd: b })).toMatchObject({ exitCode: 0, stdout: `wrote the PreToolUse, SessionStart and UserPromptSubmit hooks into ${settings}\nregistered the MCP server agent-hooks in ${join(b, '.mcp.json')}\n` });
     const merged = JSON.parse(readFileSync(settings, 'utf8'));
     expect(merged.permissions).toEqual(mine.permissions);
     expect(merged.hooks.Stop).toEqual(mine.hooks.Stop);
