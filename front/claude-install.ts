@@ -12,9 +12,10 @@ import { installClaudeHooks } from './claude.js';
  * Copies `claude-pre-tool-use.mjs` and `cli.mjs` from `distDir` to
  * `<git-common-dir>/agent-hooks-claude/<version>/` and points the hooks of
  * `<dir>/.claude/settings.json` at them with the absolute path of this node. The paths are
- * machine-local: run it on each machine (or keep the hooks in `.claude/settings.local.json`).
+ * machine-local: run it on each machine, or with `local` write `.claude/settings.local.json`
+ * (Claude Code's per-machine file, not committed) instead of the shared `settings.json`.
  */
-export function claudeInstall(dir: string | undefined, distDir: string): CommandResult {
+export function claudeInstall(dir: string | undefined, distDir: string, local = false): CommandResult {
   const env = cleanGitEnv();
   const project = dir ?? gitText(['rev-parse', '--show-toplevel'], { env });
   const commonDir = gitText(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: project, env });
@@ -22,7 +23,7 @@ export function claudeInstall(dir: string | undefined, distDir: string): Command
   mkdirSync(home, { recursive: true });
   for (const file of ['claude-pre-tool-use.mjs', 'cli.mjs']) copyFileSync(join(distDir, file), join(home, file));
   const node = shellQuote(process.execPath);
-  const { path, changed } = installClaudeHooks(project, {
+  const { path, changed } = installClaudeHooks(project, local ? 'settings.local.json' : 'settings.json', {
     preToolUse: `${node} ${shellQuote(join(home, 'claude-pre-tool-use.mjs'))}`,
     sessionStart: `${node} ${shellQuote(join(home, 'cli.mjs'))} claude session-start`,
   });
