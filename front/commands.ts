@@ -93,7 +93,7 @@ export const COMMANDS: Command[] = [
           '  option hook.pre-receive = agent-hooks',
           '  option hook.post-receive = agent-hooks',
         ]);
-      } else if (!dryRun && report.repo?.bare) {
+      } else if (!dryRun && report.repo?.bare && report.steps.length > 0) {
         const path = report.repo.path;
         print([
           'next steps:',

@@ -20,7 +20,7 @@ describe('npm pack tarball', () => {
     expect(paths.some((p) => /^(core|test|hooks|installer|shim)\//.test(p))).toBe(false);
 
     const upstream = join(dir, 'upstream.git');
-    const npx = spawnSync('npm', ['exec', '--yes', `--package=${join(dir, filename)}`, '--', 'agent-hooks', 'install', upstream], {
+    const npx = spawnSync('npm', ['exec', '--yes', `--package=${join(dir, filename)}`, '--', 'agent-hooks', 'install', '--create', upstream], {
       cwd: dir,
       encoding: 'utf8',
       env: fixtureEnv({ npm_config_cache: cache, npm_config_update_notifier: 'false' }),
