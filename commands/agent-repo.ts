@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseClaims, lockBlobsToRead } from '../core/claims-rules.js';
+import { findInvalidLockFiles, parseClaims, lockBlobsToRead, type InvalidLockFile } from '../core/claims-rules.js';
 import type { ClaimsState } from '../core/plans.js';
 import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
 import { gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
@@ -57,14 +57,14 @@ export function readViewOid(repo: AgentRepo): string | undefined {
   return gitText(['rev-parse', '-q', '--verify', `${viewRef(repo)}^{commit}`], { ...repo.git, okExitCodes: [0, 1] }) || undefined;
 }
 
-/** The claims ref's state at `oid` (the defaults and no claims when undefined). `now` in epoch ms. */
-export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[] } {
+/** The claims ref's state at `oid` (the defaults and no claims when undefined), with the policy's problems and the locks dir's invalid files. `now` in epoch ms. */
+export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[]; invalid: InvalidLockFile[] } {
   const refName = `refs/heads/${repo.branch}`;
   const { policy, problems } = readPolicyAt(oid, repo.git);
   const entries = oid ? listTree(oid, policy.locks.dir, repo.git) : [];
   const blobs = new Map<string, Uint8Array>();
   for (const [id, object] of readObjects(lockBlobsToRead(entries), repo.git)) if (object) blobs.set(id, object.content);
-  return { refName, policy, entries, claims: parseClaims(entries, policy, blobs, now), paths: oid && withPaths ? listPaths(oid, repo.git) : [], problems };
+  return { refName, policy, entries, claims: parseClaims(entries, policy, blobs, now), paths: oid && withPaths ? listPaths(oid, repo.git) : [], problems, invalid: findInvalidLockFiles(entries, policy, blobs, now) };
 }
 
 /** How publishing a change ended: landed, lost a race (try again on a fresh state), or refused with the server's lines. */

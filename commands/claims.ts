@@ -24,7 +24,7 @@ export async function changeClaims(repo: AgentRepo, makePlan: (state: ClaimsStat
     const now = Date.now();
     const plan = makePlan(readClaimsState(repo, base, now, options.withPaths), now);
     if (plan.kind !== 'change') return { exitCode: exitOf(plan), lines: plan.lines };
-    if (options.dryRun) return { exitCode: EXIT.ok, lines: [...plan.lines.map((l) => `would: ${l}`), ...[...plan.writes].map(([p, c]) => `would ${c === null ? 'delete' : 'write'} ${p}`)] };
+    if (options.dryRun) return { exitCode: EXIT.ok, lines: [...(plan.preview ?? plan.lines.map((l) => `would: ${l}`)), ...[...plan.writes].map(([p, c]) => `would ${c === null ? 'delete' : 'write'} ${p}`)] };
     const result = publishChange(repo, base, plan.writes, plan.message);
     if (result.kind === 'landed') return { exitCode: EXIT.ok, lines: plan.lines };
     if (result.kind === 'refused') {
@@ -74,8 +74,12 @@ export function status(repo: AgentRepo, taskId: string | undefined, json: boolea
           return { oid: hash, time: Number(time) * 1000, author, subject };
         })
     : [];
-  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now);
+  const invalid = taskId ? state.invalid.filter((i) => i.path.slice(state.policy.locks.dir.length + 1).replace(/\.(json|txt)$/, '') === taskId) : state.invalid;
+  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now, repo.agent.id, invalid);
   const problems = state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`);
-  if (taskId && claims.length === 0) return { exitCode: EXIT.failed, lines: [...warnings, ...problems, `ERROR: ${taskId}: no claim of this task on ${viewRef(repo)}`] };
+  if (taskId && claims.length === 0) {
+    const broken = invalid.map((i) => `ERROR: ${i.path}${i.line !== null ? `:${i.line}` : ''}: ${i.problem}${i.fix ? `; fix: ${i.fix}` : ''}`);
+    return { exitCode: EXIT.failed, lines: [...warnings, ...problems, ...broken, `ERROR: ${taskId}: no ${broken.length > 0 ? 'valid ' : ''}claim of this task on ${viewRef(repo)}`] };
+  }
   return { exitCode: EXIT.ok, lines: [...warnings, ...problems, ...(json ? [JSON.stringify(report, null, 2)] : formatStatus(report, repo.agent.id))] };
 }

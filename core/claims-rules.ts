@@ -129,6 +129,27 @@ export function parseClaims(entries: readonly TreeEntry[], policy: Policy, blobs
   });
 }
 
+/** A file of the locks dir that is not a valid lock file: where (path, line when known), what is wrong, the fix. */
+export interface InvalidLockFile {
+  path: string;
+  line: number | null;
+  problem: string;
+  fix: string | null;
+}
+
+/**
+ * Every problem of the files in a locks dir (rule 1 as it stands, not as a push changes it):
+ * invalid lock files and stray files, one entry per problem, for `status` to show.
+ */
+export function findInvalidLockFiles(entries: readonly TreeEntry[], policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): InvalidLockFile[] {
+  return entries.flatMap((e) =>
+    checkLockEntry(e, '', policy, blobs, now).verdicts.map((v) => {
+      const line = /:(\d+)$/.exec(v.where)?.[1];
+      return { path: e.path, line: line ? Number(line) : null, problem: v.what, fix: v.fix ?? null };
+    }),
+  );
+}
+
 /**
  * Judges the update of the claims ref: deletion and non-fast-forward (rule 6), the pushed policy
  * file, the schema of every added or changed file in the locks dir (rule 1), claims made for

@@ -22,10 +22,10 @@ export interface ClaimsState {
 /**
  * The outcome of planning: `change` (files to write or delete, by path; null deletes), `held`
  * (another agent holds the task or a path: exit 3), `failed` (exit 1), or `none` (nothing to do).
- * `lines` are what to print either way.
+ * `lines` are what to print either way; `preview`, what a dry run prints instead of `lines`.
  */
 export type Plan =
-  | { kind: 'change'; writes: Map<string, string | null>; message: string; lines: string[] }
+  | { kind: 'change'; writes: Map<string, string | null>; message: string; lines: string[]; preview?: string[] }
   | { kind: 'held' | 'failed' | 'none'; lines: string[] };
 
 /** Why a `--ttl` is unusable (a usage error with its fix), or undefined; `ttl` in seconds. */
@@ -137,5 +137,6 @@ export function planGc(state: ClaimsState, now: number): Plan {
     writes,
     message: `gc: remove ${expired.length} expired claim${expired.length === 1 ? '' : 's'}`,
     lines: expired.map((c) => `removed expired claim ${c.taskId} of ${c.lock.agent} (expired ${formatTime(c.expiresAt)})`),
+    preview: expired.map((c) => `would remove expired claim ${c.taskId} of ${c.lock.agent} (expired ${formatTime(c.expiresAt)})`),
   };
 }
