@@ -38,7 +38,7 @@ main().catch((error: unknown) => {
   // A path that is not a repository, a typo'd install target: the user's to fix (exit 2).
   if (error instanceof UsageError || error instanceof RepoError) {
     process.stderr.write(`ERROR: ${error.message}\n`);
-    process.exitCode = EXIT.usage;
+    process.exitCode = error instanceof UsageError || error.usage ? EXIT.usage : EXIT.failed;
     return;
   }
   process.stderr.write(`ERROR: internal: ${error instanceof Error ? error.message : String(error)}\n`);

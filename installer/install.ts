@@ -53,7 +53,7 @@ export function install(path: string, options: InstallOptions): InstallReport {
   if (!existsSync(path) || isEmptyDir(path)) {
     if (!options.create) {
       const what = existsSync(path) ? 'is an empty directory, not a git repository' : 'does not exist';
-      throw new RepoError(`${resolve(path)} ${what}; fix: check the path, or agent-hooks install --create ${path} to make a new bare repository there`);
+      throw new RepoError(`${resolve(path)} ${what}; fix: check the path, or agent-hooks install --create ${path} to make a new bare repository there`, { usage: true });
     }
     steps.push({ description: `create bare repository ${path} (default branch main)`, apply: () => runGit(['init', '--quiet', '--bare', '--initial-branch=main', path], { env: cleanGitEnv() }) });
     if (options.dryRun) {
