@@ -33,6 +33,14 @@ describe('selection', () => {
     [['node', '--test', '{files}', '--x'], ['node', '--test', 'a', 'b', '--x']],
     [['npx', 'vitest', 'run'], ['npx', 'vitest', 'run', 'a', 'b']],
   ])('testArgv(%j)', (command, expected) => expect(testArgv(command, ['a', 'b'])).toEqual(expected));
+  // The first assertion message of each failing test joins its line (issue 17: `21 !== 20`).
+  it.each([
+    ['TAP, block error', ['not ok 1 - adds', '  ---', "  location: '/w/test/a.test.mjs:3:1'", '  error: |-', '    Expected values to be strictly equal:', '    ', '    21 !== 20', '    ', "  code: 'ERR_ASSERTION'", '  stack: |-', '    TestContext.<anonymous> (file:///w/test/a.test.mjs:3:29)', '  ...', 'ok 2 - fine'], ['not ok 1 - adds (/w/test/a.test.mjs:3:1): Expected values to be strictly equal: 21 !== 20']],
+    ['TAP, one-line error', ['not ok 3 - throws', '  ---', "  error: 'boom here'", "  name: 'TypeError'"], ['not ok 3 - throws: boom here']],
+    ['spec reporter', ['✖ adds (1.2ms)', '  AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:', '', '  21 !== 20', '', '✖ other (1ms)', '  TypeError: x is not a function'], ['✖ adds (1.2ms): AssertionError: Expected values to be strictly equal: 21 !== 20', '✖ other (1ms): TypeError: x is not a function']],
+    ['vitest', [' FAIL  test/a.test.ts > adds', 'AssertionError: expected 21 to be 20 // Object.is equality'], ['FAIL  test/a.test.ts > adds: AssertionError: expected 21 to be 20 // Object.is equality']],
+    ['no message under it: the next failure is not borrowed', ['not ok 1 - first', 'not ok 2 - second', "  error: 'two'"], ['not ok 1 - first', 'not ok 2 - second: two']],
+  ])('failure lines carry the first assertion: %s', (_name, output, expected) => expect(failuresFromOutput(output, [])).toEqual(expected));
   it('finds failures in output and in JUnit reports', () => {
     expect(failuresFromOutput(['✔ adds', '✖ breaks (2ms)', 'test at test/b.test.mjs:2:1', '✖ breaks (2ms)'], ['test/b.test.mjs'])).toEqual(['✖ breaks (2ms)', 'test at test/b.test.mjs:2:1']);
     const xml = '<testsuites><testsuite name="x" file="test/a.test.mjs"><testcase name="ok"/><testcase name="bad"><failure message="2 == 3">trace</failure></testcase></testsuite><testsuite><testcase classname="test/b.test.mjs" name="fine"/></testsuite></testsuites>';
@@ -67,6 +75,7 @@ function project(policy: Partial<TestPolicy> = {}) {
   const second = push(a);
   expect(second.exitCode, second.stderr).toBe(0);
   expect(second.stderr).toMatch(/remote: Tests: 4\/4 passed, 0 failed \(sample 10% of 40 files, seed agent-1\)/);
+  expect(second.stderr).not.toMatch(/reproduce:/);
   const sample = selectTests(TESTS, POLICY, 'agent-1', []).files;
   return { upstream, a, sample, unsampled: TESTS.filter((t) => !sample.includes(t)) };
 }
@@ -79,7 +88,8 @@ describe('pre-receive runs the sample', () => {
     const broken = push(a);
     expect(broken.exitCode).toBe(1);
     expect(broken.stderr).toMatch(/remote: Tests: failed with exit code 1 \(4 files\) \(sample 10% of 40 files, seed agent-1\)/);
-    expect(broken.errors.join('\n')).toMatch(new RegExp(`f${sample[0]!.slice(6, 8)} adds`));
+    const n = sample[0]!.slice(6, 8);
+    expect(broken.errors).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: not ok 1 - f${n} adds ${Number(n)} \\(test/t${n}\\.test\\.mjs:4:1\\): -1 == ${Number(n) + 1}; fix: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1$`))]);
     expect(broken.stderr).toMatch(/remote: reproduce: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1/);
     const log = /remote: log: (\S+)/.exec(broken.stderr)![1]!;
     expect(readFileSync(log, 'utf8')).toMatch(/^\$ node --test test\/t\d\d\.test\.mjs/);
