@@ -7,7 +7,7 @@ import { checkLeaseOverlaps } from './lease-rules.js';
 import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { formatTime, quote } from './text.js';
-import type { Verdict } from './verdict.js';
+import { heldFix, type Verdict } from './verdict.js';
 
 /** The files of one task in the old and new tree of the claims ref, for a task the push touches. */
 export interface TaskChange {
@@ -208,7 +208,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
         : next.path === active.path
           ? `changes the active claim of task ${task.taskId} held by ${holder}`
           : `claims task ${task.taskId}, already claimed by ${holder} in ${quote(active.path)}`;
-      error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `wait for the claim to expire or ask ${active.lock.agent}; ${status}`);
+      error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `${heldFix(active.lock.agent)}; ${status}`);
       continue;
     }
     if (task.new.length > 1) {

@@ -59,3 +59,13 @@ export function applyOverride(verdicts: readonly Verdict[], admin: string, reaso
       : v,
   );
 }
+
+/**
+ * The fix every claim-held (rule 3) and lease (rules 4, 5) error gives when another agent holds
+ * the task or path. Part of the output contract: `agent-hooks push` reads it (through
+ * {@link isHeldLine}) to exit 3, as DESIGN.md "Command line" asks, from the server's text alone.
+ */
+export const heldFix = (holder: string) => `wait for the claim to expire or ask ${holder}`;
+
+/** Whether a hook output line (with or without git's `remote: ` prefix) is an error for a task or path another agent holds. */
+export const isHeldLine = (line: string): boolean => /^(remote: )?ERROR: .*; fix: (.*\bor )?wait for the claim to expire or ask /.test(line);

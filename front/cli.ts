@@ -12,9 +12,12 @@ import { COMMANDS, HELP, UsageError, type Command } from './commands.js';
 const cliPath = fileURLToPath(import.meta.url);
 const print = (lines: string[]) => void (lines.length > 0 && process.stdout.write(`${lines.join('\n')}\n`));
 
-/** Prints a command's result (`ERROR:`/`WARNING:` lines to stderr, the rest to stdout) and sets the exit code. */
+/**
+ * Prints a command's result and sets the exit code: `ERROR:`/`WARNING:` lines and the server's
+ * `remote: ` lines (where git puts them) to stderr, in order; the rest to stdout.
+ */
 function render(result: CommandResult): void {
-  const isProblem = (l: string) => /^(ERROR|WARNING): /.test(l);
+  const isProblem = (l: string) => /^(ERROR|WARNING): |^remote: |^ ! /.test(l);
   print(result.lines.filter((l) => !isProblem(l)));
   const problems = result.lines.filter(isProblem);
   if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);

@@ -70,7 +70,7 @@ describe('claim, release, renew, gc, status', () => {
     commit(a, { 'current_tasks/old.txt': lockText('agent-1', { started: Date.now() - 7200_000, ttl: 60 }) });
     expect(push(a).exitCode).toBe(0);
     expect(cli(['release', 'old'], { cwd: b })).toMatchObject({ exitCode: 3, stderr: expect.stringMatching(/the expired claim belongs to agent-1, not agent-2; fix: agent-hooks gc/) });
-    expect(cli(['gc', '--dry-run'], { cwd: b }).stdout).toMatch(/^would: removed expired claim old of agent-1/);
+    expect(cli(['gc', '--dry-run'], { cwd: b }).stdout).toMatch(/^would remove expired claim old of agent-1 \(expired \S+\)\nwould delete current_tasks\/old\.txt\n$/);
     expect(cli(['gc'], { cwd: b })).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^removed expired claim old of agent-1 \(expired \S+\)\n$/) });
     expect(locksOn(upstream)).toEqual(['current_tasks/.gitkeep', 'current_tasks/parser.txt']);
     expect(cli(['gc'], { cwd: b }).stdout).toBe('no expired claims\n');
@@ -85,7 +85,9 @@ describe('claim, release, renew, gc, status', () => {
     expect(text.stdout).toMatch(/^claims on refs\/remotes\/origin\/main \([0-9a-f]{10}\) at \S+:\n  parser  agent-1  until \S+ \(1h59m left\)  lease: src\/parser\/\*\*  - nested calls\nrecent pushes:\n  [0-9a-f]{10} \S+ agent-1: claim parser\n/);
     const json = JSON.parse(cli(['status', '--json'], { cwd: clones['agent-2']! }).stdout);
     expect(json).toMatchObject({ ref: 'refs/remotes/origin/main', claims: [{ task: 'parser', agent: 'agent-1', path: 'current_tasks/parser.txt', active: true, files: ['src/parser/**'], description: 'nested calls' }] });
-    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'claims', 'recent']);
+    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'me', 'claims', 'invalid', 'recent']);
+    expect(json).toMatchObject({ me: 'agent-2', claims: [{ mine: false }], invalid: [] });
+    expect(JSON.parse(cli(['status', '--json'], { cwd: clones['agent-1']! }).stdout)).toMatchObject({ me: 'agent-1', claims: [{ task: 'parser', mine: true }] });
     expect(cli(['status', 'nope'], { cwd: clones['agent-2']! }).exitCode).toBe(1);
   });
 
@@ -132,7 +134,9 @@ describe('push and check', () => {
     sync(a);
     commit(a, { 'b.txt': 'agent-1 edits a leased file\n' });
     const refused = cli(['push', 'origin', 'HEAD:main'], { cwd: a });
-    expect(refused).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: refs\/heads\/main: b\.txt \(changed in [0-9a-f]{10}\) is leased by agent-2/) });
+    // A push refused for another agent's lease exits 3, and shows the server's lines as git does.
+    expect(refused).toMatchObject({ exitCode: 3, stderr: expect.stringMatching(/^remote: ERROR: refs\/heads\/main: b\.txt \(changed in [0-9a-f]{10}\) is leased by agent-2/m) });
+    expect(refused.stderr.split('\n').filter((l) => l.startsWith('remote: ERROR:'))).toEqual(push(a).errors.map((e) => `remote: ${e}`));
     expect(cli(['push', '--force', 'origin', 'HEAD:main'], { cwd: a }).exitCode).toBe(2);
     expect(cli(['push', 'origin', '+HEAD:main'], { cwd: a }).exitCode).toBe(2);
   });

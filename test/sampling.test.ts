@@ -91,6 +91,12 @@ describe('pre-receive runs the sample', () => {
     const n = sample[0]!.slice(6, 8);
     expect(broken.errors).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: not ok 1 - f${n} adds ${Number(n)} \\(test/t${n}\\.test\\.mjs:4:1\\): -1 == ${Number(n) + 1}; fix: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1$`))]);
     expect(broken.stderr).toMatch(/remote: reproduce: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1/);
+    // agent-hooks push shows the same lines, as git prints them (remote: prefix kept).
+    const viaCli = cli(['push', 'origin', 'HEAD:main'], { cwd: a });
+    expect(viaCli.exitCode).toBe(1);
+    const serverLines = (text: string) => text.split('\n').filter((l) => /^remote: (Tests|ERROR|reproduce|log):/.test(l)).map((l) => l.trimEnd().replace(/(log: \S+\/)[^/\s]+$/, '$1<log>'));
+    expect(serverLines(viaCli.stderr)).toEqual(serverLines(broken.stderr));
+    expect(serverLines(viaCli.stderr).map((l) => l.split(':')[0] + ':' + l.split(':')[1])).toEqual(['remote: Tests', 'remote: ERROR', 'remote: reproduce', 'remote: log']);
     const log = /remote: log: (\S+)/.exec(broken.stderr)![1]!;
     expect(readFileSync(log, 'utf8')).toMatch(/^\$ node --test test\/t\d\d\.test\.mjs/);
     expect(log.startsWith(upstream)).toBe(true);
