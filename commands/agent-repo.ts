@@ -19,6 +19,18 @@ import { readPolicyAt } from '../git/read-policy.js';
 export const LOST_RACE = /failed to update ref|cannot lock ref|stale info/;
 
 /**
+ * git's answer when the receiving repository does not advertise push options: agent-hooks'
+ * install sets `receive.advertisePushOptions`, so its hooks are not installed there.
+ */
+export const NO_PUSH_OPTIONS = /does not support push options/;
+
+/** The error for a remote without the hooks (see {@link NO_PUSH_OPTIONS}), with the install command. */
+export function hooksMissingLine(repo: AgentRepo): string {
+  const url = gitText(['config', '--get', `remote.${repo.remote ?? 'origin'}.url`], { ...repo.git, okExitCodes: [0, 1] }) || '<upstream.git>';
+  return `ERROR: ${url}: agent-hooks is not installed in this remote (it does not accept push options, which install turns on); fix: agent-hooks install ${url.replace(/^file:\/\//, '')} (on the machine that holds the bare repo), then run the command again`;
+}
+
+/**
  * An agent's repository as the commands see it. With a remote (`origin`), the claims ref is the
  * remote's branch, read through `refs/remotes/origin/<branch>` after a fetch; without one (agents
  * sharing linked worktrees of one clone) it is the local `refs/heads/<branch>`.
@@ -113,6 +125,7 @@ export function publishChange(repo: AgentRepo, base: string | undefined, writes:
       return { kind: 'landed', oid: commit };
     }
     const out = `${push.stdout.toString('utf8')}\n${push.stderr.toString('utf8')}`;
+    if (NO_PUSH_OPTIONS.test(out)) return { kind: 'refused', lines: [hooksMissingLine(repo)] };
     if (/\[rejected\]/.test(out) || LOST_RACE.test(out)) return { kind: 'raced' };
     const lines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING): /.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
     return { kind: 'refused', lines: lines.length > 0 ? lines : [`ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };

@@ -2,7 +2,7 @@
 import { EXIT, type CommandResult } from '../core/result.js';
 import { isHeldLine } from '../core/verdict.js';
 import { runGit } from '../git/git.js';
-import { LOST_RACE, type AgentRepo } from './agent-repo.js';
+import { hooksMissingLine, LOST_RACE, NO_PUSH_OPTIONS, type AgentRepo } from './agent-repo.js';
 
 /** How many times `push` rebases and tries again after a non-fast-forward. */
 export const PUSH_ATTEMPTS = 12;
@@ -86,6 +86,7 @@ export function push(repo: AgentRepo, args: string[]): CommandResult {
       continue;
     }
     if (result.exitCode === 0) return { exitCode: EXIT.ok, lines: [...lines, ...out.trimEnd().split('\n').filter(Boolean).map((l) => l.trimEnd())] };
+    if (NO_PUSH_OPTIONS.test(out)) return { exitCode: EXIT.failed, lines: [...lines, hooksMissingLine(repo)] };
     const serverLines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING):/.test(l));
     const raced = LOST_RACE.test(out) && !serverLines.some((l) => l.startsWith('remote: ERROR:'));
     if (!raced && (serverLines.length > 0 || /\[remote rejected\]/.test(out))) {
