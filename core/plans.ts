@@ -38,7 +38,9 @@ export function ttlProblem(ttl: number | undefined): string | undefined {
 export function taskIdProblem(taskId: string): string | undefined {
   if (TASK_ID.test(taskId)) return undefined;
   const suggestion = taskId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100);
-  return `${quote(taskId)} is not a task id: a task id names the lock file (<locks-dir>/<task-id>.txt), so it is 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit; fix: agent-hooks claim ${suggestion && TASK_ID.test(suggestion) ? suggestion : 'my-task'}`;
+  // A path or glob where the task id goes: the lease was meant.
+  const fix = /[/*?{]/.test(taskId) && !taskId.includes('..') ? `agent-hooks claim <task-id> --files ${quote(taskId)}` : `agent-hooks claim ${suggestion && TASK_ID.test(suggestion) ? suggestion : 'my-task'}`;
+  return `${quote(taskId)} is not a task id: a task id names the lock file (<locks-dir>/<task-id>.txt), so it is 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit; fix: ${fix}`;
 }
 
 /** Why the arguments of `claim` are unusable (usage errors, each with a fix), or an empty list. */

@@ -25,7 +25,7 @@ describe('parseCommandLine', () => {
   it('claim --files repeated', _(['claim', 'parser', '--files', 'a/**', '--files', 'b'], { run: 'claim', task: 'parser', files: ['a/**', 'b'] }));
   it('claim --files a,b', _(['claim', 'parser', '--files', 'a, b'], { run: 'claim', task: 'parser', files: ['a', 'b'] }));
   it('claim --files=a -m text --ttl', _(['claim', '--files=a', 'parser', '-m', 'fix it', '--ttl', '600'], { run: 'claim', task: 'parser', files: ['a'], message: 'fix it', ttl: '600' }));
-  it('claim with a glob but no --files names the task id', _(['claim', 'src/x'], expect.stringMatching(/^claim: "src\/x" is not a task id: a task id names the lock file .*; fix: agent-hooks claim src-x$/)));
+  it('claim with a glob but no --files names the task id', _(['claim', 'src/x'], expect.stringMatching(/^claim: src\/x is not a task id: a task id names the lock file .*; fix: agent-hooks claim <task-id> --files src\/x$/)));
   it('claim a b: one task only', _(['claim', 'parser', 'lexer'], 'claim: unexpected argument "lexer" (claim takes <task>); fix: agent-hooks claim <task> [--files GLOB...] [--ttl S] [--message TEXT]'));
   it('claim ../etc says what a task id is', _(['claim', '../etc'], "claim: ../etc is not a task id: a task id names the lock file (<locks-dir>/<task-id>.txt), so it is 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit; fix: agent-hooks claim etc"));
   it('claim without a task names the argument', _(['claim'], 'claim: missing <task> (a task id: the lock file name without extension, e.g. parser-fix); fix: agent-hooks claim <task> [--files GLOB...] [--ttl S] [--message TEXT]'));
