@@ -97,10 +97,10 @@ export const COMMANDS: Command[] = [
         const path = report.repo.path;
         print([
           'next steps:',
-          `  git clone ${path} agent-1 && agent-hooks install agent-1        # each agent's clone gets the pre-commit guard`,
-          '  or, in one clone: agent-hooks worktree add agent-2             # a linked worktree per agent, identity set',
-          '  each agent is known by AGENT_ID, else git config agenthooks.agent, else user.name',
-          `  agent-hooks doctor ${path}                                     # check the installation with a synthetic push`,
+          `  each agent's clone gets the pre-commit guard: git clone ${path} agent-1 && agent-hooks install agent-1`,
+          '  or agents share one clone, a linked worktree each: agent-hooks worktree add agent-2',
+          '  an agent is known by AGENT_ID, else git config agenthooks.agent, else git config user.name',
+          `  check the installation with a synthetic push: agent-hooks doctor ${path}`,
         ]);
       }
     },

@@ -26,8 +26,8 @@ describe('install', () => {
     const upstream = join(tempDir(), 'new', 'upstream.git');
     const first = cli(['install', '--create', upstream]);
     expect(first.exitCode).toBe(0);
-    expect(first.stdout).toContain(`next steps:\n  git clone ${upstream} agent-1 && agent-hooks install agent-1`);
-    expect(first.stdout).toMatch(/AGENT_ID, else git config agenthooks\.agent, else user\.name/);
+    expect(first.stdout).toContain(`next steps:\n  each agent's clone gets the pre-commit guard: git clone ${upstream} agent-1 && agent-hooks install agent-1\n`);
+    expect(first.stdout).toContain('  an agent is known by AGENT_ID, else git config agenthooks.agent, else git config user.name\n');
     expect(git(upstream, ['rev-parse', '--is-bare-repository']).stdout.trim()).toBe('true');
     expect(git(upstream, ['symbolic-ref', 'HEAD']).stdout.trim()).toBe('refs/heads/main');
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('true');
