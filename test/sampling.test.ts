@@ -1,9 +1,10 @@
 // Test sampling: the pure selection as tables, then real pushes of a fixture project with 40 test
 // files (node's test runner) into a bare repo whose pre-receive runs the sample.
 import { execSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, rankOf, selectTests, testArgv } from '../core/sampling.js';
 import { readJUnit } from '../server/run-tests.js';
@@ -63,8 +64,8 @@ function fixture(policy: Partial<TestPolicy> = {}): Record<string, FileChange> {
   return files;
 }
 
-function project(policy: Partial<TestPolicy> = {}) {
-  const upstream = makeUpstream();
+/** A bare repo with the fixture project pushed and its first sample run (the slow part), then a clone. */
+function buildProject(policy: Partial<TestPolicy>, upstream: string) {
   const a = cloneAs(upstream, 'agent-1');
   commit(a, fixture(policy), 'project');
   // The policy that judges a push is the one before it: the push adding the tests runs none.
@@ -76,6 +77,36 @@ function project(policy: Partial<TestPolicy> = {}) {
   expect(second.exitCode, second.stderr).toBe(0);
   expect(second.stderr).toMatch(/remote: Tests: 4\/4 passed, 0 failed \(sample 10% of 40 files, seed agent-1\)/);
   expect(second.stderr).not.toMatch(/reproduce:/);
+}
+
+// The default project is built once per file and copied for each test (a copy of a bare repo is
+// a bare repo; install again points its stubs at the copy): every test still pushes to its own
+// real bare repo, without paying for the fixture's first pushes each time.
+let template: string | undefined;
+afterAll(() => {
+  if (template) rmSync(dirname(template), { recursive: true, force: true });
+});
+
+function project(policy: Partial<TestPolicy> = {}) {
+  let upstream: string;
+  if (Object.keys(policy).length > 0) {
+    upstream = makeUpstream();
+    buildProject(policy, upstream);
+  } else {
+    if (!template) {
+      template = join(mkdtempSync(join(tmpdir(), 'agent-hooks-template-')), 'upstream.git');
+      git(dirname(template), ['init', '--quiet', '--bare', '--initial-branch=main', template]);
+      git(template, ['config', 'gc.auto', '0']);
+      expect(cli(['install', template]).exitCode).toBe(0);
+      buildProject(policy, template);
+      rmSync(join(dirname(template), 'agent-1'), { recursive: true, force: true });
+    }
+    upstream = join(tempDir(), 'upstream.git');
+    cpSync(template, upstream, { recursive: true });
+    const installed = cli(['install', upstream]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+  }
+  const a = existsSync(join(dirname(upstream), 'agent-1')) ? join(dirname(upstream), 'agent-1') : cloneAs(upstream, 'agent-1');
   const sample = selectTests(TESTS, POLICY, 'agent-1', []).files;
   return { upstream, a, sample, unsampled: TESTS.filter((t) => !sample.includes(t)) };
 }
