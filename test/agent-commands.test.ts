@@ -4,17 +4,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, cloneAs, commit, git, lockText, push, sharedRepo, sync, tempDir } from './helpers/git.js';
 
-const AGENTS = Array.from({ length: 10 }, (_, i) => `agent-${i + 1}`);
+// The races run 10 claimers and 6 pushers under npm run test:slow (AGENT_HOOKS_SLOW=1, run by
+// .ci/run), 4 and 3 in the default suite: the same real pushes and retries, fewer processes.
+const SLOW = process.env.AGENT_HOOKS_SLOW === '1';
+const AGENTS = Array.from({ length: SLOW ? 10 : 4 }, (_, i) => `agent-${i + 1}`);
 const locksOn = (upstream: string) => git(upstream, ['ls-tree', '--name-only', 'main', 'current_tasks/']).stdout.split('\n').filter(Boolean).sort();
 
 describe('claim races', () => {
-  it('10 agents claiming one task at once: one exits 0, nine exit 3; 10 different tasks: all exit 0', { timeout: 240_000 }, async () => {
+  it(`${AGENTS.length} agents claiming one task at once: one exits 0, the others exit 3; ${AGENTS.length} different tasks: all exit 0`, { timeout: 240_000 }, async () => {
     const { upstream, clones } = sharedRepo([AGENTS[0]!]);
     for (const agent of AGENTS.slice(1)) clones[agent] = cloneAs(upstream, agent);
 
     const same = await Promise.all(AGENTS.map((agent) => cliAsync(['claim', 'parser', '--files', 'src/parser/**'], { cwd: clones[agent]! })));
     const codes = same.map((r) => r.exitCode).sort();
-    expect(codes, same.map((r) => r.stderr).join('\n')).toEqual([0, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(codes, same.map((r) => r.stderr).join('\n')).toEqual([0, ...AGENTS.slice(1).map(() => 3)]);
     const winner = AGENTS[same.findIndex((r) => r.exitCode === 0)]!;
     for (const r of same.filter((x) => x.exitCode === 3)) expect(r.stderr).toMatch(new RegExp(`^ERROR: parser: held by ${winner} until \\S+ \\(files src/parser/\\*\\*\\); fix: `));
     expect(locksOn(upstream)).toEqual(['current_tasks/.gitkeep', 'current_tasks/parser.txt']);
@@ -27,8 +30,8 @@ describe('claim races', () => {
 });
 
 describe('push races', () => {
-  it('6 agents pushing main at once all land: a race lost after the hooks accepted is retried, not reported as a refusal', { timeout: 240_000 }, async () => {
-    const agents = AGENTS.slice(0, 6);
+  it('agents pushing main at once all land: a race lost after the hooks accepted is retried, not reported as a refusal', { timeout: 240_000 }, async () => {
+    const agents = AGENTS.slice(0, SLOW ? 6 : 3);
     const { upstream, clones } = sharedRepo([agents[0]!]);
     for (const agent of agents.slice(1)) clones[agent] = cloneAs(upstream, agent);
     for (const agent of agents) commit(clones[agent]!, { [`notes/${agent}.txt`]: `${agent}\n` }, `notes of ${agent}`);
