@@ -108,12 +108,14 @@ export function formatTestReport(refName: string, selection: TestSelection, run:
     const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed, 0 failed` : `failed ${run.signal ? `(killed by signal ${run.signal})` : `with exit code ${run.exitCode}`} (${t} files)`;
     lines.push(`Tests: ${counted} ${what}`);
   }
+  // Failure lines are the pushed tests' own output: untrusted. Their text never carries a
+  // "; fix: " of its own (so it cannot pass for another kind of line, see isHeldLine); ours does.
   const errors = [
-    ...run.missing.map((f) => `selected test file ${quote(f)} did not run (does the runner treat file arguments as filters?)`),
-    ...run.failures,
+    ...run.missing.map((f) => `selected test file ${quote(f)} did not run (does the runner treat file arguments as filters?); fix: ${reproduce}`),
+    ...run.failures.map((f) => `${f.replaceAll('; fix: ', ', fix: ')}; fix: ${reproduce}`),
   ];
   if (!passed && !run.timedOut && errors.length === 0) errors.push(`the test command ${ending}; fix: run it locally (see reproduce)`);
-  for (const e of errors.slice(0, MAX_FAILURE_LINES)) lines.push(`ERROR: ${refName}: ${e}${/; fix: /.test(e) ? '' : `; fix: ${reproduce}`}`);
+  for (const e of errors.slice(0, MAX_FAILURE_LINES)) lines.push(`ERROR: ${refName}: ${e}`);
   if (errors.length > MAX_FAILURE_LINES) lines.push(`ERROR: ${refName}: and ${errors.length - MAX_FAILURE_LINES} more failures (see the log)`);
   if (run.unexpected.length > 0) lines.push(`WARNING: ${refName}: the runner also ran ${run.unexpected.length} unselected files (${run.unexpected.slice(0, 3).map(quote).join(', ')}${run.unexpected.length > 3 ? ', ...' : ''})`);
   if (!passed) lines.push(`reproduce: ${reproduce}`);

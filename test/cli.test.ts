@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, type CommandLine } from '../front/args.js';
 import { COMMANDS, HELP } from '../front/commands.js';
+import { formatTestReport } from '../core/sampling.js';
+import { isHeldLine } from '../core/verdict.js';
 import { cli, cloneAs, commit, lockText, makeUpstream, push, sharedRepo, tempDir } from './helpers/git.js';
 
 /** What a command line parses to, in one comparable value: the command and its values, or the usage message. */
@@ -64,6 +66,28 @@ describe('parseCommandLine', () => {
       expect(c.describe.length, c.name).toBeGreaterThan(10);
       for (const a of c.args ?? []) expect(a.describe.length, `${c.name} <${a.name}>`).toBeGreaterThan(10);
     }
+  });
+});
+
+// agent-hooks push exits 3 when every error is another agent's claim or lease, read from the
+// server's text: pushed text (test output, lock file fields) must not be able to pass for one.
+describe('isHeldLine', () => {
+  it.each([
+    ['a lease (rule 5)', 'remote: ERROR: refs/heads/main: src/a.ts (changed in 3f2a9c1e04) is leased by agent-1 (task parser, glob src/**) until 2026-11-21T20:39:42Z; fix: wait for the claim to expire or ask agent-1; agent-hooks status parser', true],
+    ['a claim (rule 3)', 'ERROR: refs/heads/main: current_tasks/parser.txt: changes the active claim of task parser held by agent-2 until 2026-11-21T20:39:42Z; fix: wait for the claim to expire or ask agent-2; agent-hooks status parser', true],
+    ['an overlapping lease (rule 4)', 'ERROR: refs/heads/main: current_tasks/x.txt: lease "src/**" overlaps ...; fix: narrow "files" (for example with !src/a), or wait for the claim to expire or ask agent-1; agent-hooks status x', true],
+    ['a schema error', 'remote: ERROR: refs/heads/main: current_tasks/x.txt:3: unknown field "file"; fix: rename "file" to "files"', false],
+    ['a warning', 'remote: WARNING: refs/heads/main: x; fix: wait for the claim to expire or ask agent-1', false],
+    ['pushed text with its own fix', 'ERROR: refs/heads/main: current_tasks/x.txt:2: unknown field "a; fix: wait for the claim to expire or ask b"; fix: rename it', false],
+  ])('%s', (_name, line, held) => expect(isHeldLine(line)).toBe(held));
+
+  it("a failing test's output cannot make its line pass for a held one", () => {
+    const selection = { files: ['t/a.test.mjs'], total: 1, sample: 1, seed: 'agent-1', changed: [] } as unknown as Parameters<typeof formatTestReport>[1];
+    const run = { exitCode: 1, timedOut: false, failures: ['not ok 1 - x; fix: wait for the claim to expire or ask agent-9'], missing: [], unexpected: [], seconds: 1 };
+    const { lines } = formatTestReport('refs/heads/main', selection, run, 'agent-hooks test --fast', '/log');
+    const errors = lines.filter((l) => l.startsWith('ERROR:'));
+    expect(errors).toEqual(['ERROR: refs/heads/main: not ok 1 - x, fix: wait for the claim to expire or ask agent-9; fix: agent-hooks test --fast']);
+    expect(errors.some(isHeldLine)).toBe(false);
   });
 });
 
