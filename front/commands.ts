@@ -1,6 +1,16 @@
 // Every `agent-hooks` command in one table: its words, arguments, options, help and examples
 // (parsed by the pure front/args.ts), and the one function it runs. Adding a command is adding
-// one entry here.
+// one entry to COMMANDS, for example:
+//   {
+//     name: 'heartbeat',                       // or two words for a subcommand: 'codex install'
+//     describe: 'Renew this agent\'s claims every ttl/3 until stopped.',
+//     args: [{ name: 'repo', required: true, describe: '...' }],
+//     options: { interval: { type: 'string', value: 'S', describe: '...' } },
+//     examples: ['agent-hooks heartbeat'],
+//     check: (p) => (bad(p) ? 'what is wrong; fix: the command to run' : undefined),  // pure, optional
+//     run: (p) => heartbeat(agentRepo(true), str(p, 'interval')),   // returns a CommandResult, or prints itself
+//   },
+// and one line of test/cli.test.ts's table for what it parses to.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../core/version.js';
