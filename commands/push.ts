@@ -67,7 +67,9 @@ export function parsePushArgs(args: readonly string[]): { forced?: string; posit
  * `push [git push args]`: `git push -o agent=<id> <args>`. On a non-fast-forward, or a race lost
  * after the hooks accepted ({@link LOST_RACE}), it fetches,
  * rebases onto the target and tries again (at most {@link PUSH_ATTEMPTS} times). A refusal by
- * the server prints the server's `ERROR:` lines and exits 1. Never forces: force options and
+ * the server prints the server's lines as git prints them (`remote: ERROR: ...`, `remote: Tests:
+ * ...`, `remote: reproduce: ...`, `remote: log: ...`) and exits 3 when every error is for a task
+ * or path another agent holds ({@link isHeldLine}), else 1. Never forces: force options and
  * `+refspec` are usage errors.
  */
 export function push(repo: AgentRepo, args: string[]): CommandResult {
