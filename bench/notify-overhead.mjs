@@ -24,7 +24,7 @@ try {
   const clones = {};
   for (const name of ['on', 'off']) {
     const upstream = join(root, `${name}.git`);
-    run(root, process.execPath, [CLI, 'install', upstream]);
+    run(root, process.execPath, [CLI, 'install', '--create', upstream]);
     if (name === 'on') run(upstream, 'git', ['config', 'agenthooks.slack.webhookUrl', `http://127.0.0.1:${port}/services/T/B/X`]);
     const clone = join(root, name);
     run(root, 'git', ['clone', '--quiet', upstream, clone]);

@@ -63,7 +63,7 @@ try {
   const clones: Record<string, string> = {};
   for (const mode of ['auto', 'off']) {
     const upstream = join(root, `${mode}.git`);
-    run(root, process.execPath, [CLI, 'install', upstream]);
+    run(root, process.execPath, [CLI, 'install', '--create', upstream]);
     run(upstream, 'git', ['config', 'agenthooks.testSandbox', mode]);
     const clone = join(root, mode);
     run(root, 'git', ['clone', '--quiet', upstream, clone]);

@@ -50,7 +50,7 @@ async function slackStandIn() {
 /** The bare repo (hooks or not), seeded with 40 tasks' files, and one clone per agent. */
 function setup(root, hooks, slackUrl) {
   const bare = join(root, 'upstream.git');
-  if (hooks) run(root, process.execPath, [CLI, 'install', bare]);
+  if (hooks) run(root, process.execPath, [CLI, 'install', '--create', bare]);
   else git(root, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
   git(bare, 'config', 'receive.advertisePushOptions', 'true');
   git(bare, 'config', 'core.logAllRefUpdates', 'always');

@@ -25,7 +25,7 @@ const timed = (fn) => {
 
 function project(root, name, test) {
   const upstream = join(root, `${name}.git`);
-  run(root, process.execPath, [CLI, 'install', upstream]);
+  run(root, process.execPath, [CLI, 'install', '--create', upstream]);
   const clone = join(root, name);
   git(root, 'clone', '--quiet', upstream, clone);
   for (const [k, v] of [['user.name', 'agent-1'], ['user.email', 'a@x']]) git(clone, 'config', k, v);

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseClaims, lockBlobsToRead } from '../core/claims-rules.js';
+import { findInvalidLockFiles, parseClaims, lockBlobsToRead, type InvalidLockFile } from '../core/claims-rules.js';
 import type { ClaimsState } from '../core/plans.js';
 import { resolveClientAgent, type ClientAgentSource } from '../core/identity.js';
 import { GitError, gitText, listPaths, listTree, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
@@ -17,6 +17,18 @@ import { readPolicyAt } from '../git/read-policy.js';
  * non-fast-forward.
  */
 export const LOST_RACE = /failed to update ref|cannot lock ref|stale info/;
+
+/**
+ * git's answer when the receiving repository does not advertise push options: agent-hooks'
+ * install sets `receive.advertisePushOptions`, so its hooks are not installed there.
+ */
+export const NO_PUSH_OPTIONS = /does not support push options/;
+
+/** The error for a remote without the hooks (see {@link NO_PUSH_OPTIONS}), with the install command. */
+export function hooksMissingLine(repo: AgentRepo): string {
+  const url = gitText(['config', '--get', `remote.${repo.remote ?? 'origin'}.url`], { ...repo.git, okExitCodes: [0, 1] }) || '<upstream.git>';
+  return `ERROR: ${url}: agent-hooks is not installed in this remote (it does not accept push options, which install turns on); fix: agent-hooks install ${url.replace(/^file:\/\//, '')} (on the machine that holds the bare repo), then run the command again`;
+}
 
 /**
  * An agent's repository as the commands see it. With a remote (`origin`), the claims ref is the
@@ -72,14 +84,14 @@ export function readViewOid(repo: AgentRepo): string | undefined {
   return gitText(['rev-parse', '-q', '--verify', `${viewRef(repo)}^{commit}`], { ...repo.git, okExitCodes: [0, 1] }) || undefined;
 }
 
-/** The claims ref's state at `oid` (the defaults and no claims when undefined). `now` in epoch ms. */
-export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[] } {
+/** The claims ref's state at `oid` (the defaults and no claims when undefined), with the policy's problems and the locks dir's invalid files. `now` in epoch ms. */
+export function readClaimsState(repo: AgentRepo, oid: string | undefined, now: number, withPaths = false): ClaimsState & { problems: string[]; invalid: InvalidLockFile[] } {
   const refName = `refs/heads/${repo.branch}`;
   const { policy, problems } = readPolicyAt(oid, repo.git);
   const entries = oid ? listTree(oid, policy.locks.dir, repo.git) : [];
   const blobs = new Map<string, Uint8Array>();
   for (const [id, object] of readObjects(lockBlobsToRead(entries), repo.git)) if (object) blobs.set(id, object.content);
-  return { refName, policy, entries, claims: parseClaims(entries, policy, blobs, now), paths: oid && withPaths ? listPaths(oid, repo.git) : [], problems };
+  return { refName, policy, entries, claims: parseClaims(entries, policy, blobs, now), paths: oid && withPaths ? listPaths(oid, repo.git) : [], problems, invalid: findInvalidLockFiles(entries, policy, blobs, now) };
 }
 
 /** How publishing a change ended: landed, lost a race (try again on a fresh state), or refused with the server's lines. */
@@ -128,6 +140,7 @@ export function publishChange(repo: AgentRepo, base: string | undefined, writes:
       return { kind: 'landed', oid: commit };
     }
     const out = `${push.stdout.toString('utf8')}\n${push.stderr.toString('utf8')}`;
+    if (NO_PUSH_OPTIONS.test(out)) return { kind: 'refused', lines: [hooksMissingLine(repo)] };
     if (/\[rejected\]/.test(out) || LOST_RACE.test(out)) return { kind: 'raced' };
     const lines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING): /.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
     return { kind: 'refused', lines: lines.length > 0 ? lines : [`ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };

@@ -16,9 +16,13 @@ import { readViewOid, type AgentRepo } from './agent-repo.js';
  */
 export async function check(repo: AgentRepo, range: string, ref: string | undefined, tests = false): Promise<CommandResult> {
   const m = /^(.+?)\.\.(.+)$/.exec(range);
-  if (!m) return { exitCode: EXIT.usage, lines: [`ERROR: ${JSON.stringify(range)} is not a range <base>..<head>`] };
-  const resolve = (rev: string) => gitText(['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`], repo.git);
+  if (!m) return { exitCode: EXIT.usage, lines: [`ERROR: ${JSON.stringify(range)} is not a range <base>..<head>; fix: agent-hooks check origin/main..HEAD`] };
+  const resolve = (rev: string) => gitText(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { ...repo.git, okExitCodes: [0, 1, 128] }) || undefined;
   const [oldOid, newOid] = [resolve(m[1]!), resolve(m[2]!)];
+  const unknown = [[m[1]!, oldOid], [m[2]!, newOid]].filter(([, oid]) => oid === undefined).map(([rev]) => rev!);
+  if (oldOid === undefined || newOid === undefined) {
+    return { exitCode: EXIT.usage, lines: [`ERROR: check: ${unknown.map((r) => JSON.stringify(r)).join(' and ')} ${unknown.length > 1 ? 'are not commits' : 'is not a commit'} of this repository; fix: git fetch, then agent-hooks check origin/main..HEAD (git log --oneline shows the commits)`] };
+  }
   const claimsRef = `refs/heads/${repo.branch}`;
   const refName = ref ? (ref.startsWith('refs/') ? ref : `refs/heads/${ref}`) : claimsRef;
   const gitDir = gitText(['rev-parse', '--path-format=absolute', '--git-dir'], repo.git);

@@ -108,9 +108,10 @@ export function status(repo: AgentRepo, taskId: string | undefined): StatusOutco
           return { oid: hash, time: Number(time) * 1000, author, subject };
         })
     : [];
-  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now);
+  const invalid = taskId ? state.invalid.filter((i) => i.path.slice(state.policy.locks.dir.length + 1).replace(/\.(json|txt)$/, '') === taskId) : state.invalid;
+  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now, repo.agent.id, invalid);
   warnings.push(...state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`));
   const lost = readLostClaims(repo, state.claims, now);
-  if (taskId && claims.length === 0) return { kind: 'no-claim', task: taskId, ref: viewRef(repo), warnings, lost };
+  if (taskId && claims.length === 0) return { kind: 'no-claim', task: taskId, ref: viewRef(repo), warnings, lost, invalid };
   return { kind: 'status', report, warnings, lost };
 }

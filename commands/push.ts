@@ -1,7 +1,8 @@
 // `agent-hooks push`: git push with the agent's identity, rebasing and retrying on a lost race.
 import { EXIT, type CommandResult } from '../core/result.js';
+import { isHeldLine } from '../core/verdict.js';
 import { runGit } from '../git/git.js';
-import { LOST_RACE, type AgentRepo } from './agent-repo.js';
+import { hooksMissingLine, LOST_RACE, NO_PUSH_OPTIONS, type AgentRepo } from './agent-repo.js';
 
 /** How many times `push` rebases and tries again after a non-fast-forward. */
 export const PUSH_ATTEMPTS = 12;
@@ -66,7 +67,9 @@ export function parsePushArgs(args: readonly string[]): { forced?: string; posit
  * `push [git push args]`: `git push -o agent=<id> <args>`. On a non-fast-forward, or a race lost
  * after the hooks accepted ({@link LOST_RACE}), it fetches,
  * rebases onto the target and tries again (at most {@link PUSH_ATTEMPTS} times). A refusal by
- * the server prints the server's `ERROR:` lines and exits 1. Never forces: force options and
+ * the server prints the server's lines as git prints them (`remote: ERROR: ...`, `remote: Tests:
+ * ...`, `remote: reproduce: ...`, `remote: log: ...`) and exits 3 when every error is for a task
+ * or path another agent holds ({@link isHeldLine}), else 1. Never forces: force options and
  * `+refspec` are usage errors.
  */
 export function push(repo: AgentRepo, args: string[]): CommandResult {
@@ -84,11 +87,17 @@ export function push(repo: AgentRepo, args: string[]): CommandResult {
       lines.push(`git push was killed by a signal; trying again (attempt ${attempt + 1})`);
       continue;
     }
-    if (result.exitCode === 0) return { exitCode: EXIT.ok, lines: [...lines, ...out.trimEnd().split('\n').filter(Boolean)] };
-    const serverLines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING):/.test(l)).map((l) => l.replace(/^remote: /, '').trimEnd());
-    const raced = LOST_RACE.test(out) && !serverLines.some((l) => l.startsWith('ERROR:'));
+    if (result.exitCode === 0) return { exitCode: EXIT.ok, lines: [...lines, ...out.trimEnd().split('\n').filter(Boolean).map((l) => l.trimEnd())] };
+    if (NO_PUSH_OPTIONS.test(out)) return { exitCode: EXIT.failed, lines: [...lines, hooksMissingLine(repo)] };
+    const serverLines = out.split('\n').filter((l) => /^remote: (ERROR|WARNING):/.test(l));
+    const raced = LOST_RACE.test(out) && !serverLines.some((l) => l.startsWith('remote: ERROR:'));
     if (!raced && (serverLines.length > 0 || /\[remote rejected\]/.test(out))) {
-      return { exitCode: EXIT.failed, lines: [...lines, ...(serverLines.length > 0 ? serverLines : [`ERROR: ${out.trim().split('\n').slice(-2).join(' | ')}`])] };
+      // git's own words, `remote: ` prefix included (the same lines as plain git push, so
+      // grep '^remote: ERROR:' works on both): the Tests: summary, reproduce:, log:, the summary.
+      const errors = serverLines.filter((l) => l.startsWith('remote: ERROR:'));
+      const held = errors.length > 0 && errors.every(isHeldLine);
+      const shown = out.trimEnd().split('\n').filter((l) => l.startsWith('remote: ') || /^ ! /.test(l)).map((l) => l.trimEnd());
+      return { exitCode: held ? EXIT.held : EXIT.failed, lines: [...lines, ...(shown.length > 0 ? shown : [`ERROR: ${out.trim().split('\n').slice(-2).join(' | ')}`])] };
     }
     if (!(raced || /\[rejected\].*\((fetch first|non-fast-forward)\)/.test(out)) || attempt === PUSH_ATTEMPTS) {
       return { exitCode: EXIT.failed, lines: [...lines, `ERROR: git push failed: ${out.trim().split('\n').slice(-2).join(' | ')}`] };

@@ -7,7 +7,7 @@ import { checkLeaseOverlaps } from './lease-rules.js';
 import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { formatTime, quote } from './text.js';
-import type { Verdict } from './verdict.js';
+import { heldFix, type Verdict } from './verdict.js';
 
 /** The files of one task in the old and new tree of the claims ref, for a task the push touches. */
 export interface TaskChange {
@@ -129,6 +129,27 @@ export function parseClaims(entries: readonly TreeEntry[], policy: Policy, blobs
   });
 }
 
+/** A file of the locks dir that is not a valid lock file: where (path, line when known), what is wrong, the fix. */
+export interface InvalidLockFile {
+  path: string;
+  line: number | null;
+  problem: string;
+  fix: string | null;
+}
+
+/**
+ * Every problem of the files in a locks dir (rule 1 as it stands, not as a push changes it):
+ * invalid lock files and stray files, one entry per problem, for `status` to show.
+ */
+export function findInvalidLockFiles(entries: readonly TreeEntry[], policy: Policy, blobs: ReadonlyMap<string, Uint8Array>, now: number): InvalidLockFile[] {
+  return entries.flatMap((e) =>
+    checkLockEntry(e, '', policy, blobs, now).verdicts.map((v) => {
+      const line = /:(\d+)$/.exec(v.where)?.[1];
+      return { path: e.path, line: line ? Number(line) : null, problem: v.what, fix: v.fix ?? null };
+    }),
+  );
+}
+
 /**
  * Judges the update of the claims ref: deletion and non-fast-forward (rule 6), the pushed policy
  * file, the schema of every added or changed file in the locks dir (rule 1), claims made for
@@ -187,7 +208,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
         : next.path === active.path
           ? `changes the active claim of task ${task.taskId} held by ${holder}`
           : `claims task ${task.taskId}, already claimed by ${holder} in ${quote(active.path)}`;
-      error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `wait for the claim to expire or ask ${active.lock.agent}; ${status}`);
+      error('claim-held', `${ref}: ${quote(next?.path ?? active.path)}`, what, `${heldFix(active.lock.agent)}; ${status}`);
       continue;
     }
     if (task.new.length > 1) {

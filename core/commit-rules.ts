@@ -4,7 +4,7 @@ import type { Claim, TreeEntry } from './claim.js';
 import { checkLockEntry } from './claims-rules.js';
 import type { ClientAgentSource } from './identity.js';
 import { checkLeasedChanges } from './lease-rules.js';
-import { POLICY_FILE, type Policy } from './policy.js';
+import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import type { Verdict } from './verdict.js';
 
 /** Inputs of {@link checkCommit}. */
@@ -24,6 +24,8 @@ export interface CommitInput {
   stagedLocks: readonly TreeEntry[];
   /** Blob contents by oid, for the readable staged lock files. */
   blobs: ReadonlyMap<string, Uint8Array>;
+  /** The staged policy file when the commit changes it: its text, or null when it is deleted. */
+  stagedPolicy?: string | null;
   /** `git config agenthooks.guard`: `warn` turns errors into warnings. */
   guard: 'reject' | 'warn';
   /** Epoch ms. */
@@ -31,8 +33,8 @@ export interface CommitInput {
 }
 
 /**
- * Checks a commit before it is made: staged lock files against the schema (rule 1, on the claims
- * branch only, as the server does) and staged paths against the leases of other agents (rule 5),
+ * Checks a commit before it is made: a staged policy file and staged lock files against the
+ * schema (rule 1, on the claims branch only, as the server does) and staged paths against the leases of other agents (rule 5),
  * with the lines pre-receive would print.
  */
 export function checkCommit(input: CommitInput): Verdict[] {
@@ -44,6 +46,13 @@ export function checkCommit(input: CommitInput): Verdict[] {
     overridable: false,
   }));
   if (input.refName === input.claimsRef) {
+    // The same line pre-receive gives for a pushed policy file (core/claims-rules.ts).
+    if (typeof input.stagedPolicy === 'string') {
+      const result = parsePolicy(input.stagedPolicy);
+      if (!result.ok) {
+        for (const problem of result.problems) verdicts.push({ severity: 'error', rule: 'policy', where: `${input.refName}: ${POLICY_FILE}`, what: problem, fix: `fix ${POLICY_FILE} and push again`, overridable: false });
+      }
+    }
     for (const e of input.stagedLocks) verdicts.push(...checkLockEntry(e, '', input.policy, input.blobs, input.now).verdicts);
   }
   const leased = checkLeasedChanges([{ refName: input.refName, paths: new Map(input.staged.map((p) => [p, ''])) }], input.claims, input.policy.leases.exempt, input.agent.id, input.now);

@@ -4,7 +4,7 @@ import type { Claim } from './claim.js';
 import { compilePattern } from './glob.js';
 import { LeaseTable, leasesOf, type Lease } from './lease.js';
 import { formatTime, quote } from './text.js';
-import type { Verdict } from './verdict.js';
+import { heldFix, type Verdict } from './verdict.js';
 
 /**
  * The paths one ref update changes, each with the first (oldest) pushed commit that changed it;
@@ -21,7 +21,7 @@ export const MAX_PATH_LINES = 20;
 export const BROAD_LEASE_SHARE = 0.9;
 
 const holderOf = (claim: Claim) => `${claim.lock.agent} (task ${claim.taskId}`;
-const statusFix = (claim: Claim) => `wait for the claim to expire or ask ${claim.lock.agent}; agent-hooks status ${claim.taskId}`;
+const statusFix = (claim: Claim) => `${heldFix(claim.lock.agent)}; agent-hooks status ${claim.taskId}`;
 
 /**
  * Rule 5: every changed path covered by an active lease of another agent is an error, naming

@@ -100,7 +100,8 @@ export function describeRef(e: RefEvent): string {
 export function describeClaim(c: ClaimEvent): string {
   const lease = c.files.length > 0 ? ` (lease ${c.files.join(', ')})` : '';
   const until = c.until ? ` until ${c.until}` : '';
-  return `${c.agent} ${c.kind === 'expired' ? 'let' : c.kind} task ${c.taskId}${c.kind === 'expired' ? ' expire' : ''}${until}${lease}`;
+  const verb = { taken: 'took', released: 'released', renewed: 'renewed', changed: 'changed', expired: 'let' }[c.kind];
+  return `${c.agent} ${verb} task ${c.taskId}${c.kind === 'expired' ? ' expire' : ''}${until}${lease}`;
 }
 
 /** Cuts text to at most `limit` characters, ending with a count of what was cut. */

@@ -5,7 +5,7 @@ import type { Claim, TreeEntry } from './claim.js';
 import { globProblem } from './glob.js';
 import { leasesOf } from './lease.js';
 import { checkLeaseOverlaps } from './lease-rules.js';
-import { AGENT_ID, classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
+import { classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
 import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';
 import { isRenewalDue } from './session.js';
 import type { ClaimRef, ClaimsOutcome } from './result.js';
@@ -34,16 +34,32 @@ const settled = (outcome: ClaimsOutcome): Plan => ({ kind: 'settled', outcome })
 /** A claim as outcomes name it. */
 export const claimRef = (c: Claim): ClaimRef => ({ task: c.taskId, agent: c.lock.agent, expiresAt: c.expiresAt, files: c.lock.files });
 
-/** Why the arguments of `claim` are unusable (a usage error), or an empty list. */
-export function claimArgumentProblems(taskId: string, agent: string | undefined, files: readonly string[], ttl: number | undefined): string[] {
+/** Why a `--ttl` is unusable (a usage error with its fix), or undefined; `ttl` in seconds. */
+export function ttlProblem(ttl: number | undefined): string | undefined {
+  if (ttl === undefined || (Number.isInteger(ttl) && ttl >= TTL_MIN && ttl <= TTL_MAX)) return undefined;
+  return `--ttl must be whole seconds from ${TTL_MIN} to ${TTL_MAX}; fix: --ttl 7200`;
+}
+
+/** Why a task id is unusable (DESIGN.md "Lock files": the file name without extension), with a fix, or undefined. */
+export function taskIdProblem(taskId: string): string | undefined {
+  if (TASK_ID.test(taskId)) return undefined;
+  const suggestion = taskId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100);
+  // A path or glob where the task id goes: the lease was meant.
+  const fix = /[/*?{]/.test(taskId) && !taskId.includes('..') ? `agent-hooks claim <task-id> --files ${quote(taskId)}` : `agent-hooks claim ${suggestion && TASK_ID.test(suggestion) ? suggestion : 'my-task'}`;
+  return `${quote(taskId)} is not a task id: a task id names the lock file (<locks-dir>/<task-id>.txt), so it is 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit; fix: ${fix}`;
+}
+
+/** Why the arguments of `claim` are unusable (usage errors, each with a fix), or an empty list. */
+export function claimArgumentProblems(taskId: string, files: readonly string[], ttl: number | undefined): string[] {
   const problems: string[] = [];
-  if (!TASK_ID.test(taskId)) problems.push(`task id ${quote(taskId)} must match ${TASK_ID.source}`);
-  if (agent === undefined || !AGENT_ID.test(agent)) problems.push(`no agent id: export AGENT_ID=<id> or git config agenthooks.agent <id> (it must match ${AGENT_ID.source})`);
+  const task = taskIdProblem(taskId);
+  if (task) problems.push(task);
   for (const glob of files) {
     const problem = globProblem(glob);
-    if (problem) problems.push(`--files ${quote(glob)} ${problem}`);
+    if (problem) problems.push(`--files ${quote(glob)} ${problem}; fix: a pattern relative to the repository root, e.g. src/parser/**`);
   }
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < TTL_MIN || ttl > TTL_MAX)) problems.push(`--ttl must be whole seconds from ${TTL_MIN} to ${TTL_MAX}`);
+  const ttlText = ttlProblem(ttl);
+  if (ttlText) problems.push(ttlText);
   return problems;
 }
 

@@ -50,8 +50,10 @@ export function formatOutcome(o: ClaimsOutcome): string[] {
       return o.lines;
     case 'gave-up':
       return [`ERROR: gave up after ${o.attempts} attempts: the claims ref kept moving; fix: try again`];
-    case 'dry-run':
-      return [...formatOutcome(o.would).map((l) => `would: ${l}`), ...o.writes.map((w) => `would ${w.delete ? 'delete' : 'write'} ${w.path}`)];
+    case 'dry-run': {
+      const would = o.would.kind === 'removed' ? o.would.claims.map((c) => `would remove expired claim ${c.task} of ${c.agent} (expired ${formatTime(c.expiresAt)})`) : formatOutcome(o.would).map((l) => `would: ${l}`);
+      return [...would, ...o.writes.map((w) => `would ${w.delete ? 'delete' : 'write'} ${w.path}`)];
+    }
   }
 }
 
@@ -66,6 +68,9 @@ export function renderOutcome(o: ClaimsOutcome): CommandResult {
  */
 export function renderStatus(o: StatusOutcome, json: boolean, me: string | undefined): CommandResult {
   const lost = o.lost.map(formatLostClaim);
-  if (o.kind === 'no-claim') return { exitCode: EXIT.failed, lines: [...o.warnings, ...lost, `ERROR: ${o.task}: no claim of this task on ${o.ref}`] };
+  if (o.kind === 'no-claim') {
+    const broken = o.invalid.map((i) => `ERROR: ${i.path}${i.line !== null ? `:${i.line}` : ''}: ${i.problem}${i.fix ? `; fix: ${i.fix}` : ''}`);
+    return { exitCode: EXIT.failed, lines: [...o.warnings, ...lost, ...broken, `ERROR: ${o.task}: no ${broken.length > 0 ? 'valid ' : ''}claim of this task on ${o.ref}`] };
+  }
   return { exitCode: lost.length > 0 ? EXIT.failed : EXIT.ok, lines: [...o.warnings, ...lost, ...(json ? [JSON.stringify(o.report, null, 2)] : formatStatus(o.report, me))] };
 }

@@ -1,6 +1,7 @@
 // What every agent command returns to its front end (the CLI, the MCP server, the dashboard):
 // typed outcomes, never pre-rendered text. core/render.ts turns them into the CLI's lines and
 // exit code; the MCP server returns them as structured content.
+import type { InvalidLockFile } from './claims-rules.js';
 import type { LostClaim } from './session.js';
 import type { StatusJson } from './status.js';
 import type { Verdict } from './verdict.js';
@@ -54,4 +55,4 @@ export type ClaimsOutcome =
  */
 export type StatusOutcome =
   | { kind: 'status'; report: StatusJson; warnings: string[]; lost: LostClaim[] }
-  | { kind: 'no-claim'; task: string; ref: string; warnings: string[]; lost: LostClaim[] };
+  | { kind: 'no-claim'; task: string; ref: string; warnings: string[]; lost: LostClaim[]; invalid: InvalidLockFile[] };

@@ -91,7 +91,8 @@ export const MAX_FAILURE_LINES = 20;
 
 /**
  * The report for the pusher (about 25 lines at most): `Tests: P/T passed, F failed (sample 10% of
- * N files, seed agent-3)`, up to 20 `ERROR:` lines, the command that reproduces the run, the log.
+ * N files, seed agent-3)`, up to 20 `ERROR:` lines (each with the reproduce command as its fix),
+ * the command that reproduces the run (only when it failed), the log.
  */
 export function formatTestReport(refName: string, selection: TestSelection, run: TestRun, reproduce: string, logPath: string): { lines: string[]; passed: boolean } {
   const t = selection.files.length;
@@ -107,35 +108,103 @@ export function formatTestReport(refName: string, selection: TestSelection, run:
     const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed, 0 failed` : `failed ${run.signal ? `(killed by signal ${run.signal})` : `with exit code ${run.exitCode}`} (${t} files)`;
     lines.push(`Tests: ${counted} ${what}`);
   }
+  // Failure lines are the pushed tests' own output: untrusted. Their text never carries a
+  // "; fix: " of its own (so it cannot pass for another kind of line, see isHeldLine); ours does.
   const errors = [
-    ...run.missing.map((f) => `selected test file ${quote(f)} did not run (does the runner treat file arguments as filters?)`),
-    ...run.failures,
+    ...run.missing.map((f) => `selected test file ${quote(f)} did not run (does the runner treat file arguments as filters?); fix: ${reproduce}`),
+    ...run.failures.map((f) => `${f.replaceAll('; fix: ', ', fix: ')}; fix: ${reproduce}`),
   ];
   if (!passed && !run.timedOut && errors.length === 0) errors.push(`the test command ${ending}; fix: run it locally (see reproduce)`);
   for (const e of errors.slice(0, MAX_FAILURE_LINES)) lines.push(`ERROR: ${refName}: ${e}`);
   if (errors.length > MAX_FAILURE_LINES) lines.push(`ERROR: ${refName}: and ${errors.length - MAX_FAILURE_LINES} more failures (see the log)`);
   if (run.unexpected.length > 0) lines.push(`WARNING: ${refName}: the runner also ran ${run.unexpected.length} unselected files (${run.unexpected.slice(0, 3).map(quote).join(', ')}${run.unexpected.length > 3 ? ', ...' : ''})`);
-  lines.push(`reproduce: ${reproduce}`);
+  if (!passed) lines.push(`reproduce: ${reproduce}`);
   lines.push(`log: ${logPath}`);
   return { lines, passed };
 }
 
 const FAILURE_MARK = /^\s*(✖|✗|×|not ok\b|FAIL\b|FAILED\b|Error:|AssertionError)/;
+/** A line that names a failing test (not the error under it). */
+const FAILED_TEST = /^\s*(✖|✗|×|not ok\b|FAIL\b|FAILED\b)/;
+/** An error line of a spec reporter (`AssertionError [ERR_ASSERTION]: ...`, `TypeError: ...`). */
+const ERROR_LINE = /^\s*([A-Za-z]*Error)(?: \[[A-Z_]+\])?:\s*(.*)$/;
+/** TAP's YAML `error:` key (node --test without a terminal). */
+const TAP_ERROR = /^(\s*)error:\s*(.*)$/;
+const clean = (raw: string) => raw.replace(/\x1b\[[0-9;]*m/g, '').trim();
+const cut = (line: string, max: number) => (line.length > max ? `${line.slice(0, max - 3)}...` : line);
+
+/**
+ * The first assertion message under a failing test's line at `at`: TAP's `error:` (a block
+ * scalar is joined into one line), or the first `...Error: message` line (a message ending in
+ * `:` takes the next line too, where node puts `21 !== 20`). Looks at most 25 lines ahead and
+ * stops at the next failing test. Returns the message and the indices it used.
+ */
+function firstAssertion(output: readonly string[], at: number): { message: string; used: number[] } | undefined {
+  for (let j = at + 1; j < Math.min(output.length, at + 26); j++) {
+    const line = clean(output[j]!);
+    if (FAILED_TEST.test(line)) return undefined;
+    const tap = TAP_ERROR.exec(output[j]!.replace(/\x1b\[[0-9;]*m/g, ''));
+    if (tap) {
+      const value = tap[2]!.trim();
+      if (!/^[|>][-+]?$/.test(value)) return { message: value.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1'), used: [j] };
+      const indent = tap[1]!.length;
+      const parts: string[] = [];
+      for (let k = j + 1; k < output.length; k++) {
+        const raw = output[k]!.replace(/\x1b\[[0-9;]*m/g, '');
+        if (raw.trim() !== '' && raw.length - raw.trimStart().length <= indent) break;
+        if (raw.trim() !== '') parts.push(raw.trim());
+      }
+      return { message: parts.join(' '), used: [j] };
+    }
+    const error = ERROR_LINE.exec(line);
+    if (error) {
+      let message = `${error[1]}: ${error[2]}`;
+      const used = [j];
+      if (message.endsWith(':')) {
+        const next = output.slice(j + 1, j + 4).findIndex((l) => clean(l) !== '');
+        if (next >= 0) {
+          message += ` ${clean(output[j + 1 + next]!)}`;
+          used.push(j + 1 + next);
+        }
+      }
+      return { message, used };
+    }
+  }
+  return undefined;
+}
 
 /**
  * Failure lines from a runner's output when there is no report: lines that mark a failure
- * (`✖`, `not ok`, `FAIL`, ...) or name a selected file, deduplicated, in order.
+ * (`✖`, `not ok`, `FAIL`, ...), each with the first assertion message under it
+ * (`✖ adds: AssertionError: Expected values to be strictly equal: 21 !== 20`), and lines that
+ * name a selected file; deduplicated, in order.
  */
 export function failuresFromOutput(output: readonly string[], files: readonly string[]): string[] {
   const seen = new Set<string>();
+  const used = new Set<number>();
   const found: string[] = [];
-  for (const raw of output) {
-    const line = raw.replace(/\x1b\[[0-9;]*m/g, '').trim();
-    if (!line || seen.has(line)) continue;
-    if (FAILURE_MARK.test(line) || files.some((f) => line.includes(f))) {
-      seen.add(line);
-      found.push(line.length > 300 ? `${line.slice(0, 297)}...` : line);
-    }
+  for (const [i, raw] of output.entries()) {
+    if (used.has(i)) continue;
+    let line = clean(raw);
+    if (!line) continue;
+    if (FAILED_TEST.test(line)) {
+      // The indented block under the test (TAP's YAML, a spec reporter's error and stack) is
+      // this failure's detail: its location and first assertion join the line; the rest is log.
+      let location: string | undefined;
+      for (let j = i + 1; j < Math.min(output.length, i + 80); j++) {
+        const text = output[j]!.replace(/\x1b\[[0-9;]*m/g, '');
+        if (text.trim() !== '' && !/^\s/.test(text)) break;
+        if (FAILED_TEST.test(clean(text))) break;
+        location ??= /^\s*location:\s*'?([^']+)'?\s*$/.exec(text)?.[1];
+        used.add(j);
+      }
+      const assertion = firstAssertion(output, i);
+      if (assertion) for (const u of assertion.used) used.add(u);
+      line = `${cut(line, 150)}${location ? ` (${location})` : ''}${assertion ? `: ${cut(assertion.message, 200)}` : ''}`;
+    } else if (!FAILURE_MARK.test(line) && !files.some((f) => line.includes(f))) continue;
+    if (seen.has(line)) continue;
+    seen.add(line);
+    found.push(cut(line, 360));
   }
   return found;
 }

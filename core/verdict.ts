@@ -59,3 +59,20 @@ export function applyOverride(verdicts: readonly Verdict[], admin: string, reaso
       : v,
   );
 }
+
+/**
+ * The fix every claim-held (rule 3) and lease (rules 4, 5) error gives when another agent holds
+ * the task or path. Part of the output contract: `agent-hooks push` reads it (through
+ * {@link isHeldLine}) to exit 3, as DESIGN.md "Command line" asks, from the server's text alone.
+ */
+export const heldFix = (holder: string) => `wait for the claim to expire or ask ${holder}`;
+
+/**
+ * Whether a hook output line (with or without git's `remote: ` prefix) is an error for a task or
+ * path another agent holds: exactly one `; fix: `, and that fix is (or ends with the alternative)
+ * {@link heldFix}. A line with pushed text that itself holds `; fix: ` is never taken for one.
+ */
+export function isHeldLine(line: string): boolean {
+  const parts = line.replace(/^remote: /, '').split('; fix: ');
+  return parts.length === 2 && parts[0]!.startsWith('ERROR: ') && /^(.*\bor )?wait for the claim to expire or ask /.test(parts[1]!);
+}

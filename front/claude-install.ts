@@ -41,13 +41,14 @@ function commandsOf(home: string): { preToolUse: string; sessionStart: string; u
  * Copies `claude-pre-tool-use.mjs`, `cli.mjs` and `mcp.mjs` from `distDir` to
  * `<git-common-dir>/agent-hooks-claude/<version>/`, points the hooks of
  * `<dir>/.claude/settings.json` at them with the absolute path of this node, and registers the
- * MCP server in `<dir>/.mcp.json`. The paths are machine-local: run it on each machine (or keep
- * the hooks in `.claude/settings.local.json`).
+ * MCP server in `<dir>/.mcp.json`. The paths are machine-local: run it on each machine, or with
+ * `local` write `.claude/settings.local.json` (Claude Code's per-machine file, not committed)
+ * instead of the shared `settings.json`.
  */
-export function claudeInstall(dir: string | undefined, distDir: string): CommandResult {
+export function claudeInstall(dir: string | undefined, distDir: string, local = false): CommandResult {
   const { project, home } = copyAdapter(dir, distDir);
   const commands = commandsOf(home);
-  const { path, changed } = installClaudeHooks(project, commands);
+  const { path, changed } = installClaudeHooks(project, local ? 'settings.local.json' : 'settings.json', commands);
   const mcp = installMcpJson(project, commands.mcp);
   return {
     exitCode: 0,

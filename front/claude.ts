@@ -112,7 +112,7 @@ export function sessionStart(cwd: string, env: NodeJS.ProcessEnv, now: number): 
   const mine = active.filter((c) => c.lock.agent === repo.agent.id);
   const others = active.filter((c) => c.lock.agent !== repo.agent.id);
   return [
-    `agent-hooks: you are ${repo.agent.id ?? 'an agent without an id (set AGENT_ID)'}; claims as of refs ${state.refName}, ${formatTime(now)}.`,
+    `agent-hooks: you are ${repo.agent.id ?? 'an agent without an id (set AGENT_ID)'}; claims as of ${state.refName}, ${formatTime(now)}.`,
     ...readLostClaims(repo, state.claims, now).map(formatLostClaim),
     mine.length ? `Your claims and leases:\n${mine.map(line).join('\n')}` : 'You hold no claims. Take one with: agent-hooks claim <task> --files <globs>',
     others.length ? `Leased by other agents (do not edit these paths; the server rejects such pushes):\n${others.map(line).join('\n')}` : 'No other agent holds a lease.',
@@ -139,13 +139,13 @@ interface HookEntry {
 }
 
 /**
- * Merges the PreToolUse and SessionStart hooks into `<dir>/.claude/settings.json`: entries that
+ * Merges the PreToolUse and SessionStart hooks into `<dir>/.claude/<file>` (`settings.json`, or the per-machine `settings.local.json`): entries that
  * agent-hooks wrote before are replaced, everything else is kept. Returns whether the file
  * changed (an identical second run changes nothing).
  * @throws Error when the existing settings file is not a JSON object.
  */
-export function installClaudeHooks(dir: string, commands: { preToolUse: string; sessionStart: string; userPromptSubmit: string }): { path: string; changed: boolean } {
-  const path = join(dir, '.claude', 'settings.json');
+export function installClaudeHooks(dir: string, file: 'settings.json' | 'settings.local.json', commands: { preToolUse: string; sessionStart: string; userPromptSubmit: string }): { path: string; changed: boolean } {
+  const path = join(dir, '.claude', file);
   let text: string | undefined;
   try {
     text = readFileSync(path, 'utf8');

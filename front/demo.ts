@@ -5,14 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTime } from '../core/text.js';
 import { cleanGitEnv, type GitResult, runGit } from '../git/git.js';
-import { runGitAsync } from '../git/git-async.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 /** Where the demo prints, the CLI to install with, and whether to keep the temp dir. */
 export interface DemoOptions {
   cliPath: string;
   keep: boolean;
   out: (line: string) => void;
+}
+
+/** Runs the CLI in `cwd` without blocking, for the race. */
+function runCli(cliPath: string, args: string[], cwd: string): Promise<{ exitCode: number | null; stdout: Buffer; stderr: Buffer }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: cleanGitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
+    child.on('close', (code) => done({ exitCode: code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) }));
+  });
 }
 
 /**
@@ -25,9 +36,9 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
   const env = cleanGitEnv();
   let surprises = 0;
   const say = (text: string) => out(`\n== ${text}`);
-  const show = (agent: string, command: string, result: GitResult) => {
+  const show = (agent: string, command: string, result: Pick<GitResult, 'exitCode' | 'stderr'> & { stdout?: Buffer }) => {
     out(`[${agent}] $ ${command}`);
-    for (const line of result.stderr.toString('utf8').split('\n')) if (line.trim()) out(`[${agent}]   ${line.trimEnd()}`);
+    for (const line of `${result.stdout?.toString('utf8') ?? ''}\n${result.stderr.toString('utf8')}`.split('\n')) if (line.trim()) out(`[${agent}]   ${line.trimEnd()}`);
     out(`[${agent}]   -> ${result.exitCode === 0 ? 'accepted' : 'rejected'}`);
   };
   const expect = (result: GitResult, accepted: boolean) => {
@@ -53,7 +64,7 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
   try {
     out(`agent-hooks demo in ${root}`);
     say('install into a new bare repo');
-    const installed = spawnSync(process.execPath, [cliPath, 'install', upstream], { encoding: 'utf8' });
+    const installed = spawnSync(process.execPath, [cliPath, 'install', '--create', upstream], { encoding: 'utf8' });
     out(installed.stdout.trimEnd());
     if (installed.status !== 0) throw new Error(`install failed: ${installed.stderr}`);
 
@@ -68,24 +79,27 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     expect(commitAndPush('agent-1', 'start the project'), true);
     for (const agent of ['agent-2', 'agent-3']) git(agent, 'pull', '--quiet', 'origin', 'main');
 
-    say('agent-1 and agent-2 race to claim task "parser" at the same moment');
-    for (const agent of ['agent-1', 'agent-2']) {
-      write(agent, 'current_tasks/parser.txt', lock(agent, `${agent} fixes the parser`, 'src/parser/**'));
-      git(agent, 'add', '-A');
-      git(agent, 'commit', '-q', '-m', 'claim parser');
-    }
-    const race = await Promise.all(['agent-1', 'agent-2'].map((agent) => runGitAsync(['push', '-o', `agent=${agent}`, 'origin', 'HEAD:main'], { cwd: clone(agent), env, okExitCodes: [0, 1, null] })));
-    race.forEach((result, i) => show(`agent-${i + 1}`, 'git push -o agent=agent-' + (i + 1) + ' origin HEAD:main', result));
-    if (race.filter((r) => r.exitCode === 0).length !== 1) {
+    // Set up before the story: a claim that expired long ago, for the last step.
+    write('agent-3', 'current_tasks/docs.txt', lock('agent-3', 'agent-3 writes the docs', 'docs/**', Date.now() - 3 * 3600_000, 3600));
+    expect(commitAndPush('agent-3', 'claim docs'), true);
+    out('(set up: three hours ago an earlier run of agent-3 claimed task "docs" for one hour, then crashed without releasing it)');
+
+    say('agent-1 and agent-2 race to claim task "parser" at the same moment (agent-hooks claim)');
+    const claimArgs = ['claim', 'parser', '--files', 'src/parser/**'];
+    const race = await Promise.all(['agent-1', 'agent-2'].map((agent) => runCli(cliPath, claimArgs, clone(agent))));
+    race.forEach((result, i) => show(`agent-${i + 1}`, `agent-hooks ${claimArgs.join(' ')}`, result));
+    if (race.filter((r) => r.exitCode === 0).length !== 1 || race.filter((r) => r.exitCode === 3).length !== 1) {
       surprises++;
-      out('!! expected exactly one claim to land');
+      out('!! expected exactly one claim to land, and the other to exit 3');
     }
     const winner = race[0]!.exitCode === 0 ? 'agent-1' : 'agent-2';
     const loser = winner === 'agent-1' ? 'agent-2' : 'agent-1';
+    for (const agent of ['agent-1', 'agent-2', 'agent-3']) {
+      git(agent, 'fetch', '--quiet', 'origin');
+      git(agent, 'reset', '--quiet', '--hard', 'origin/main');
+    }
 
-    say(`${loser} lost the race; it rebuilds its claim on the latest main and tries again`);
-    git(loser, 'fetch', '--quiet', 'origin');
-    git(loser, 'reset', '--quiet', '--hard', 'origin/main');
+    say(`${loser} tries anyway with plain git: it writes the lock file and pushes`);
     write(loser, 'current_tasks/parser.txt', lock(loser, `${loser} fixes the parser`, 'src/parser/**'));
     let result = commitAndPush(loser, 'claim parser');
     show(loser, `git push -o agent=${loser} origin HEAD:main`, result);
@@ -116,13 +130,7 @@ export async function runDemo({ cliPath, keep, out }: DemoOptions): Promise<numb
     expect(result, false);
     git(loser, 'reset', '--quiet', '--hard', 'origin/main');
 
-    say('agent-3 crashed three hours ago holding task "docs" (ttl 1 hour); its claim has expired');
-    write('agent-3', 'current_tasks/docs.txt', lock('agent-3', 'agent-3 writes the docs', 'docs/**', Date.now() - 3 * 3600_000, 3600));
-    result = commitAndPush('agent-3', 'claim docs');
-    show('agent-3', 'git push -o agent=agent-3 origin HEAD:main', result);
-    expect(result, true);
-
-    say(`${loser} takes over the expired claim of "docs"`);
+    say(`${loser} takes over task "docs": agent-3's claim expired two hours ago`);
     git(loser, 'pull', '--quiet', 'origin', 'main');
     write(loser, 'current_tasks/docs.txt', lock(loser, `${loser} finishes the docs`, 'docs/**'));
     result = commitAndPush(loser, 'take over docs');

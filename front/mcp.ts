@@ -138,10 +138,10 @@ function checkPaths(repo: AgentRepo, paths: string[]): Answer {
 const task = z.string().describe('the task id, e.g. parser (the lock file is <locks-dir>/<task>.txt)');
 const ttl = z.number().int().min(TTL_MIN).max(TTL_MAX).describe('seconds the claim lasts (default: policy locks.ttl)');
 
-/** A usage answer when the task id (or ttl) is unusable, as the CLI's check says. */
-function checked(repo: AgentRepo, taskId: string, ttlSeconds: number | undefined): Answer | undefined {
-  const problems = claimArgumentProblems(taskId, repo.agent.id, [], ttlSeconds);
-  return problems.length > 0 ? usage(`ERROR: ${problems.join('; ')}`) : undefined;
+/** A usage answer when the task id (or ttl) is unusable: the first line of the CLI's usage error for `command`. */
+function checked(command: string, taskId: string, ttlSeconds: number | undefined): Answer | undefined {
+  const problems = claimArgumentProblems(taskId, [], ttlSeconds);
+  return problems.length > 0 ? usage(`ERROR: ${command}: ${problems[0]}`) : undefined;
 }
 
 /** Builds the server with its tools (not connected). */
@@ -152,15 +152,15 @@ export function createMcpServer(ctx: McpContext): McpServer {
     { description: 'Claim a task: only you may work on it and change its leased files until the claim expires. Exit code 3 (isError) when another agent holds it.', inputSchema: { task, files: z.array(z.string()).optional().describe('globs to lease, e.g. ["src/parser/**"]'), ttl: ttl.optional(), description: z.string().max(1000).optional() } },
     (args) =>
       call(ctx, true, async (repo) => {
-        const problems = claimArgumentProblems(args.task, repo.agent.id, args.files ?? [], args.ttl);
-        return problems.length > 0 ? usage(`ERROR: ${problems.join('; ')}`) : fromOutcome(await claim(repo, args.task, args.files ?? [], args.ttl, args.description));
+        const problems = claimArgumentProblems(args.task, args.files ?? [], args.ttl);
+        return problems.length > 0 ? usage(`ERROR: claim: ${problems[0]}`) : fromOutcome(await claim(repo, args.task, args.files ?? [], args.ttl, args.description));
       }),
   );
   server.registerTool('release', { description: 'Release your claim of a task (only the holder may). Also forgets a claim you lost.', inputSchema: { task } }, (args) =>
-    call(ctx, true, async (repo) => checked(repo, args.task, undefined) ?? fromOutcome(await release(repo, args.task))),
+    call(ctx, true, async (repo) => checked('release', args.task, undefined) ?? fromOutcome(await release(repo, args.task))),
   );
   server.registerTool('renew', { description: 'Renew your claim of a task from now (agent-hooks run does this by itself every ttl/3).', inputSchema: { task, ttl: ttl.optional() } }, (args) =>
-    call(ctx, true, async (repo) => checked(repo, args.task, args.ttl) ?? fromOutcome(await renew(repo, args.task, args.ttl))),
+    call(ctx, true, async (repo) => checked('renew', args.task, args.ttl) ?? fromOutcome(await renew(repo, args.task, args.ttl))),
   );
   server.registerTool('status', { description: 'Claims, leases, time left and recent pushes on the claims ref; names any claim of yours that expired or was taken over.', inputSchema: { task: task.optional() } }, (args) =>
     call(ctx, false, (repo) => {

@@ -3,6 +3,7 @@
 // `commit -a` and partial commits and which every git call here inherits).
 import { lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import type { CommitInput } from '../core/commit-rules.js';
+import { POLICY_FILE } from '../core/policy.js';
 import { resolveClientAgent } from '../core/identity.js';
 import { gitText, listTree, readConfig, readIndexEntries, readObjects, runGit, type GitOptions } from './git.js';
 import { readPolicyAt } from './read-policy.js';
@@ -44,6 +45,12 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
   const stagedLocks = readIndexEntries(staged.filter((p) => p.startsWith(`${policy.locks.dir}/`)), git);
   const blobs = new Map<string, Uint8Array>();
   for (const [oid, object] of readObjects(lockBlobsToRead([...entries, ...stagedLocks]), git)) if (object) blobs.set(oid, object.content);
+  // The staged policy file, judged as the server judges a pushed one (null: staged for deletion).
+  let stagedPolicy: string | null | undefined;
+  if (staged.includes(POLICY_FILE)) {
+    const [entry] = readIndexEntries([POLICY_FILE], git);
+    stagedPolicy = entry ? Buffer.from(readObjects([entry.oid], git).get(entry.oid)?.content ?? []).toString('utf8') : null;
+  }
 
   return {
     refName,
@@ -56,6 +63,7 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
     staged,
     stagedLocks,
     blobs,
+    stagedPolicy,
     guard: last('agenthooks.guard') === 'warn' ? 'warn' : 'reject',
     now,
   };

@@ -3,11 +3,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanGitEnv, gitText, GitError } from './git.js';
 
-/** The path is not something agent-hooks can install into; the message says what to do. */
+/**
+ * The path is not something agent-hooks can install into; the message says what to do.
+ * `usage`: the user named a wrong path (missing, not a repository): a usage error, exit 2.
+ */
 export class RepoError extends Error {
-  constructor(message: string) {
+  readonly usage: boolean;
+  constructor(message: string, options: { usage?: boolean } = {}) {
     super(message);
     this.name = 'RepoError';
+    this.usage = options.usage ?? false;
   }
 }
 
@@ -27,7 +32,7 @@ export interface Repo {
  */
 export function readRepo(path: string): Repo {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new RepoError(`${abs} does not exist`);
+  if (!existsSync(abs)) throw new RepoError(`${abs} does not exist; fix: check the path`, { usage: true });
   // A caller's GIT_DIR must not redirect us to another repository.
   const env = cleanGitEnv();
   try {
@@ -37,7 +42,7 @@ export function readRepo(path: string): Repo {
     ).split('\n') as [string, string, string, string];
     return { path: abs, gitDir, commonDir, bare: bare === 'true', hooksDir };
   } catch (error) {
-    if (error instanceof GitError) throw new RepoError(`${abs} is not a git repository (${error.stderr.trim().split('\n').pop()})`);
+    if (error instanceof GitError) throw new RepoError(`${abs} is not a git repository (${error.stderr.trim().split('\n').pop()}); fix: check the path`, { usage: true });
     throw error;
   }
 }

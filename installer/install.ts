@@ -22,6 +22,8 @@ export interface InstallOptions {
   force?: boolean;
   /** Bare repos: git's hooks dir (default), GitLab's custom_hooks/<hook>.d, Gitea's hooks/<hook>.d, or gitolite's repo-specific hooks (hooks/layout.ts). */
   layout?: LayoutKind;
+  /** Create the bare repo when the path does not exist or is an empty directory (never without it: a typo must not become a repository). */
+  create?: boolean;
 }
 
 /** One thing install does (or, with --dry-run, would do). */
@@ -39,16 +41,20 @@ export interface InstallReport {
 }
 
 /**
- * Installs into a bare repo (pre-receive, post-receive), creating it (`git init --bare`, branch
- * `main`) when the path does not exist or is an empty directory; or into a clone or worktree
+ * Installs into a bare repo (pre-receive, post-receive), creating it with `create` (`git init
+ * --bare`, branch `main`) when the path does not exist or is an empty directory; or into a clone or worktree
  * (pre-commit). Running it again changes nothing; a new version replaces the old one's files.
- * @throws RepoError when the path is not a repository, a foreign hook would be lost or cannot run,
- * or (without `force`) `core.hooksPath` points outside its git dir (a hook manager's, or a dir
- * other repositories share).
+ * @throws RepoError when the path does not exist or is an empty directory (without `create`), is
+ * not a repository, a foreign hook would be lost or cannot run, or (without `force`)
+ * `core.hooksPath` points outside its git dir (a hook manager's, or a dir other repositories share).
  */
 export function install(path: string, options: InstallOptions): InstallReport {
   const steps: Step[] = [];
   if (!existsSync(path) || isEmptyDir(path)) {
+    if (!options.create) {
+      const what = existsSync(path) ? 'is an empty directory, not a git repository' : 'does not exist';
+      throw new RepoError(`${resolve(path)} ${what}; fix: check the path, or agent-hooks install --create ${path} to make a new bare repository there`, { usage: true });
+    }
     steps.push({ description: `create bare repository ${path} (default branch main)`, apply: () => runGit(['init', '--quiet', '--bare', '--initial-branch=main', path], { env: cleanGitEnv() }) });
     if (options.dryRun) {
       steps.push({ description: `install pre-receive and post-receive ${options.version} into ${path}/hooks`, apply: () => {} });

@@ -55,7 +55,10 @@ export function formatPostReceiveStub(version: string, nodePath: string, senderP
     '[ -n "$input" ] || exit $status',
     '[ -n "${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] || git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1 || exit $status',
     'dir=$(cd "${GIT_DIR:-.}" && pwd) || exit $status',
-    'name="$(date -u +%Y%m%dT%H%M%SZ)-$(date -u +%N 2>/dev/null)-$$.raw"',
+    // One clock reading for the whole name: two `date` calls can straddle a second, and a later
+    // push would then sort before an earlier one (issue 17). A date without %N gives "...Z-".
+    'stamp=$(date -u +%Y%m%dT%H%M%SZ-%N 2>/dev/null); case "$stamp" in *-[0-9]*) ;; *) stamp="${stamp%%-*}-";; esac',
+    'name="$stamp-$$.raw"',
     'record() {',
     '  printf \'agent-hooks push event 1\\ntime %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
     ...vars,

@@ -1,16 +1,18 @@
 // `agent-hooks uninstall <repo>`: removes only what install wrote and puts back what it moved.
 import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { cleanGitEnv, runGit } from '../git/git.js';
+import { cleanGitEnv, gitText, runGit } from '../git/git.js';
+import { statePaths } from '../server/state.js';
 import { ALL_HOOKS, installLayout, layoutBaseDir } from '../server/layout.js';
 import { lexists, readIfExists } from './files.js';
 import { findInstallation } from './manifest.js';
 import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
 
-/** What uninstall did, one line per step; `warnings` for what it left alone and why. */
+/** What uninstall did, one line per step; `kept`: the state it left in place (without `purge`); `warnings` for what it left alone and why. */
 export interface UninstallReport {
   steps: string[];
+  kept: string[];
   warnings: string[];
 }
 
@@ -20,13 +22,15 @@ export interface UninstallReport {
  * longer an agent-hooks stub is left alone (and its chained predecessor kept), with a warning.
  * A chained hook that was a relative symlink gets its original link text back. The agent-hooks
  * dir is removed only when every chained hook in it was put back: never delete what cannot be restored.
+ * The state (`<git-dir>/agent-hooks/`: spool, logs, test slots; `agenthooks.*` git config) is
+ * kept and listed in `kept`, so a reinstall carries on; `purge` removes it too.
  * @throws RepoError when the path is not a git repository.
  */
-export function uninstall(path: string, options: { dryRun?: boolean } = {}): UninstallReport {
+export function uninstall(path: string, options: { dryRun?: boolean; purge?: boolean } = {}): UninstallReport {
   const repo = readRepo(path);
   const { kind, manifest } = findInstallation(repo.gitDir, repo.hooksDir);
   const layout = installLayout(layoutBaseDir(kind, repo.gitDir, repo.hooksDir), 'any', kind);
-  const report: UninstallReport = { steps: [], warnings: [] };
+  const report: UninstallReport = { steps: [], kept: [], warnings: [] };
   const step = (description: string, apply: () => void) => {
     report.steps.push(description);
     if (!options.dryRun) apply();
@@ -73,5 +77,16 @@ export function uninstall(path: string, options: { dryRun?: boolean } = {}): Uni
   }
   if (kind === 'gitolite') report.warnings.push(`gitolite still runs agent-hooks' repo-specific hook for this repository, which now only warns; remove "option hook.pre-receive = agent-hooks" and "option hook.post-receive = agent-hooks" from gitolite.conf and push gitolite-admin`);
   if (existsSync(layout.home) && !keepHome) step(`remove ${layout.home}`, () => rmSync(layout.home, { recursive: true, force: true }));
+  const state = statePaths(repo.gitDir).home;
+  const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
+  // Names only: values such as agenthooks.slack.webhookUrl are secrets.
+  const keys = [...new Set(gitText(['config', '--local', '--name-only', '--get-regexp', '^agenthooks\\.'], { ...gitEnv, okExitCodes: [0, 1] }).split('\n').filter(Boolean))];
+  if (options.purge) {
+    if (existsSync(state)) step(`remove the state ${state} (Slack spool, logs, test slots)`, () => rmSync(state, { recursive: true, force: true }));
+    for (const key of keys) step(`unset git config ${key}`, () => runGit(['config', '--local', '--unset-all', key], { ...gitEnv, okExitCodes: [0, 5] }));
+  } else {
+    if (existsSync(state)) report.kept.push(`the state ${state} (Slack spool, logs, test slots); agent-hooks uninstall --purge ${path} removes it`);
+    if (keys.length > 0) report.kept.push(`the git config ${keys.join(', ')}; agent-hooks uninstall --purge ${path} removes it`);
+  }
   return report;
 }

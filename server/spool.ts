@@ -88,7 +88,10 @@ export function redact(text: string, url: string | undefined): string {
 export function spoolEvent(gitDir: string, n: Notification): string {
   const dir = spoolDir(gitDir);
   mkdirSync(dir, { recursive: true });
-  const name = `${n.time.replace(/[-:]/g, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.json`;
+  // The same shape as the post-receive stub's names (installer/stub.ts), from one clock reading,
+  // so refused and landed pushes sort together by time: <YYYYMMDDTHHMMSSZ>-<ns in the second>-<pid>.
+  const now = Date.now();
+  const name = `${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}-${String((now % 1000) * 1_000_000).padStart(9, '0')}-${process.pid}.json`;
   const temp = join(dir, `.${name}.tmp`);
   const fd = openSync(temp, 'w');
   try {

@@ -4,17 +4,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, cloneAs, commit, git, lockText, push, sharedRepo, sync, tempDir } from './helpers/git.js';
 
-const AGENTS = Array.from({ length: 10 }, (_, i) => `agent-${i + 1}`);
+// The races run 10 claimers and 6 pushers under npm run test:slow (AGENT_HOOKS_SLOW=1, run by
+// .ci/run), 4 and 3 in the default suite: the same real pushes and retries, fewer processes.
+const SLOW = process.env.AGENT_HOOKS_SLOW === '1';
+const AGENTS = Array.from({ length: SLOW ? 10 : 4 }, (_, i) => `agent-${i + 1}`);
 const locksOn = (upstream: string) => git(upstream, ['ls-tree', '--name-only', 'main', 'current_tasks/']).stdout.split('\n').filter(Boolean).sort();
 
 describe('claim races', () => {
-  it('10 agents claiming one task at once: one exits 0, nine exit 3; 10 different tasks: all exit 0', { timeout: 240_000 }, async () => {
+  it(`${AGENTS.length} agents claiming one task at once: one exits 0, the others exit 3; ${AGENTS.length} different tasks: all exit 0`, { timeout: 240_000 }, async () => {
     const { upstream, clones } = sharedRepo([AGENTS[0]!]);
     for (const agent of AGENTS.slice(1)) clones[agent] = cloneAs(upstream, agent);
 
     const same = await Promise.all(AGENTS.map((agent) => cliAsync(['claim', 'parser', '--files', 'src/parser/**'], { cwd: clones[agent]! })));
     const codes = same.map((r) => r.exitCode).sort();
-    expect(codes, same.map((r) => r.stderr).join('\n')).toEqual([0, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(codes, same.map((r) => r.stderr).join('\n')).toEqual([0, ...AGENTS.slice(1).map(() => 3)]);
     const winner = AGENTS[same.findIndex((r) => r.exitCode === 0)]!;
     for (const r of same.filter((x) => x.exitCode === 3)) expect(r.stderr).toMatch(new RegExp(`^ERROR: parser: held by ${winner} until \\S+ \\(files src/parser/\\*\\*\\); fix: `));
     expect(locksOn(upstream)).toEqual(['current_tasks/.gitkeep', 'current_tasks/parser.txt']);
@@ -27,8 +30,8 @@ describe('claim races', () => {
 });
 
 describe('push races', () => {
-  it('6 agents pushing main at once all land: a race lost after the hooks accepted is retried, not reported as a refusal', { timeout: 240_000 }, async () => {
-    const agents = AGENTS.slice(0, 6);
+  it('agents pushing main at once all land: a race lost after the hooks accepted is retried, not reported as a refusal', { timeout: 240_000 }, async () => {
+    const agents = AGENTS.slice(0, SLOW ? 6 : 3);
     const { upstream, clones } = sharedRepo([agents[0]!]);
     for (const agent of agents.slice(1)) clones[agent] = cloneAs(upstream, agent);
     for (const agent of agents) commit(clones[agent]!, { [`notes/${agent}.txt`]: `${agent}\n` }, `notes of ${agent}`);
@@ -70,7 +73,7 @@ describe('claim, release, renew, gc, status', () => {
     commit(a, { 'current_tasks/old.txt': lockText('agent-1', { started: Date.now() - 7200_000, ttl: 60 }) });
     expect(push(a).exitCode).toBe(0);
     expect(cli(['release', 'old'], { cwd: b })).toMatchObject({ exitCode: 3, stderr: expect.stringMatching(/the expired claim belongs to agent-1, not agent-2; fix: agent-hooks gc/) });
-    expect(cli(['gc', '--dry-run'], { cwd: b }).stdout).toMatch(/^would: removed expired claim old of agent-1/);
+    expect(cli(['gc', '--dry-run'], { cwd: b }).stdout).toMatch(/^would remove expired claim old of agent-1 \(expired \S+\)\nwould delete current_tasks\/old\.txt\n$/);
     expect(cli(['gc'], { cwd: b })).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^removed expired claim old of agent-1 \(expired \S+\)\n$/) });
     expect(locksOn(upstream)).toEqual(['current_tasks/.gitkeep', 'current_tasks/parser.txt']);
     expect(cli(['gc'], { cwd: b }).stdout).toBe('no expired claims\n');
@@ -85,7 +88,9 @@ describe('claim, release, renew, gc, status', () => {
     expect(text.stdout).toMatch(/^claims on refs\/remotes\/origin\/main \([0-9a-f]{10}\) at \S+:\n  parser  agent-1  until \S+ \(1h59m left\)  lease: src\/parser\/\*\*  - nested calls\nrecent pushes:\n  [0-9a-f]{10} \S+ agent-1: claim parser\n/);
     const json = JSON.parse(cli(['status', '--json'], { cwd: clones['agent-2']! }).stdout);
     expect(json).toMatchObject({ ref: 'refs/remotes/origin/main', claims: [{ task: 'parser', agent: 'agent-1', path: 'current_tasks/parser.txt', active: true, files: ['src/parser/**'], description: 'nested calls' }] });
-    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'claims', 'recent']);
+    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'me', 'claims', 'invalid', 'recent']);
+    expect(json).toMatchObject({ me: 'agent-2', claims: [{ mine: false }], invalid: [] });
+    expect(JSON.parse(cli(['status', '--json'], { cwd: clones['agent-1']! }).stdout)).toMatchObject({ me: 'agent-1', claims: [{ task: 'parser', mine: true }] });
     expect(cli(['status', 'nope'], { cwd: clones['agent-2']! }).exitCode).toBe(1);
   });
 
@@ -132,7 +137,9 @@ describe('push and check', () => {
     sync(a);
     commit(a, { 'b.txt': 'agent-1 edits a leased file\n' });
     const refused = cli(['push', 'origin', 'HEAD:main'], { cwd: a });
-    expect(refused).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: refs\/heads\/main: b\.txt \(changed in [0-9a-f]{10}\) is leased by agent-2/) });
+    // A push refused for another agent's lease exits 3, and shows the server's lines as git does.
+    expect(refused).toMatchObject({ exitCode: 3, stderr: expect.stringMatching(/^remote: ERROR: refs\/heads\/main: b\.txt \(changed in [0-9a-f]{10}\) is leased by agent-2/m) });
+    expect(refused.stderr.split('\n').filter((l) => l.startsWith('remote: ERROR:'))).toEqual(push(a).errors.map((e) => `remote: ${e}`));
     expect(cli(['push', '--force', 'origin', 'HEAD:main'], { cwd: a }).exitCode).toBe(2);
     expect(cli(['push', 'origin', '+HEAD:main'], { cwd: a }).exitCode).toBe(2);
   });

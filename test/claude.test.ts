@@ -55,6 +55,7 @@ describe('claude pre-tool-use', () => {
   it('session-start lists the agent\'s claims and the others\' leases', () => {
     const { a, b } = leasedClone();
     expect(cli(['claude', 'session-start'], { cwd: b }).stdout).toMatch(/You hold no claims\..*\nLeased by other agents .*:\n- parser \(agent-1, until \S+\): src\/parser\/\*\*\n$/s);
+    expect(cli(['claude', 'session-start'], { cwd: b }).stdout).toMatch(/^agent-hooks: you are agent-2; claims as of refs\/heads\/main, \S+Z\./);
     expect(cli(['claude', 'session-start'], { cwd: a }).stdout).toMatch(/Your claims and leases:\n- parser \(agent-1, until \S+\): src\/parser\/\*\*\nNo other agent holds a lease\.\n$/);
   });
 });

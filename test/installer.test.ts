@@ -22,10 +22,12 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('install', () => {
-  it('creates a missing bare repo on main, installs stubs that exec this node, and is idempotent', () => {
+  it('with --create makes a missing bare repo on main, installs stubs that exec this node, and is idempotent', () => {
     const upstream = join(tempDir(), 'new', 'upstream.git');
-    const first = cli(['install', upstream]);
+    const first = cli(['install', '--create', upstream]);
     expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain(`next steps:\n  each agent's clone gets the pre-commit guard: git clone ${upstream} agent-1 && agent-hooks install agent-1\n`);
+    expect(first.stdout).toContain('  an agent is known by AGENT_ID, else git config agenthooks.agent, else git config user.name\n');
     expect(git(upstream, ['rev-parse', '--is-bare-repository']).stdout.trim()).toBe('true');
     expect(git(upstream, ['symbolic-ref', 'HEAD']).stdout.trim()).toBe('refs/heads/main');
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('true');
@@ -52,7 +54,7 @@ describe('install', () => {
     expect(r.stdout).toMatch(/^would set git config receive\.advertisePushOptions true/m);
     expect(snapshot(upstream)).toEqual(before);
     const missing = join(tempDir(), 'nope.git');
-    expect(cli(['install', '--dry-run', missing]).stdout).toMatch(/^would create bare repository .*nope\.git/m);
+    expect(cli(['install', '--dry-run', '--create', missing]).stdout).toMatch(/^would create bare repository .*nope\.git/m);
     expect(existsSync(missing)).toBe(false);
   });
 
@@ -81,6 +83,33 @@ describe('install', () => {
     expect(existsSync(join(upstream, 'hooks', 'post-receive'))).toBe(false);
     expect(existsSync(join(upstream, 'hooks', 'agent-hooks'))).toBe(false);
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('false');
+    expect(cli(['uninstall', upstream]).stdout).toBe('agent-hooks is not installed there; nothing changed\n');
+  });
+
+  it('uninstall says what state it kept (never a secret), and --purge removes it', () => {
+    const upstream = makeUpstream();
+    git(upstream, ['config', '--add', 'agenthooks.admin', 'root']);
+    const a = cloneAs(upstream, 'agent-1');
+    commit(a, { 'README.md': 'x' });
+    expect(push(a).exitCode).toBe(0);
+    // After the push, so no Slack sender is started.
+    git(upstream, ['config', 'agenthooks.slack.webhookUrl', 'https://hooks.slack.invalid/secret-token']);
+    const state = join(upstream, 'agent-hooks');
+    writeScript(join(state, 'spool', 'failed', 'x.reason'), 'left by an earlier sender\n');
+    const u = cli(['uninstall', upstream]);
+    expect(u.exitCode).toBe(0);
+    expect(u.stdout).toContain(`kept the state ${state} (Slack spool, logs, test slots); agent-hooks uninstall --purge ${upstream} removes it`);
+    expect(u.stdout).toContain(`kept the git config agenthooks.admin, agenthooks.slack.webhookurl; agent-hooks uninstall --purge ${upstream} removes it`);
+    expect(u.stdout).not.toContain('secret-token');
+    expect(existsSync(state)).toBe(true);
+    const dry = cli(['uninstall', '--purge', '--dry-run', upstream]);
+    expect(dry.stdout).toContain(`would remove the state ${state}`);
+    expect(existsSync(state)).toBe(true);
+    const purged = cli(['uninstall', '--purge', upstream]);
+    expect(purged.exitCode).toBe(0);
+    expect(purged.stdout).toMatch(/^unset git config agenthooks\.admin$/m);
+    expect(existsSync(state)).toBe(false);
+    expect(git(upstream, ['config', '--get-regexp', '^agenthooks\\.'], { allowFail: true }).stdout).toBe('');
     expect(cli(['uninstall', upstream]).stdout).toBe('agent-hooks is not installed there; nothing changed\n');
   });
 
@@ -150,21 +179,28 @@ describe('install', () => {
     expect(readFileSync(join(hooksDir, 'pre-receive'), 'utf8')).toContain('# agent-hooks 0.1.0: ');
   });
 
-  it('refuses a path that is not a repository', () => {
+  it('refuses a path that is not a repository; a typo or an empty directory becomes a repository only with --create', () => {
     const plain = tempDir();
     writeFileSync(join(plain, 'notes.txt'), 'not a repository');
-    expect(cli(['install', plain])).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^ERROR: .* is not a git repository/) });
+    expect(cli(['install', plain])).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^ERROR: .* is not a git repository/) });
+    const typo = join(tempDir(), 'upstrem.git');
+    expect(cli(['install', typo])).toEqual({ exitCode: 2, stdout: '', stderr: `ERROR: ${typo} does not exist; fix: check the path, or agent-hooks install --create ${typo} to make a new bare repository there\n` });
+    expect(existsSync(typo)).toBe(false);
+    expect(cli(['install', '--dry-run', typo]).exitCode).toBe(2);
     const empty = tempDir();
-    expect(cli(['install', empty]).exitCode).toBe(0);
+    expect(cli(['install', empty])).toMatchObject({ exitCode: 2, stderr: expect.stringContaining(`${empty} is an empty directory, not a git repository; fix: check the path, or agent-hooks install --create`) });
+    expect(readdirSync(empty)).toEqual([]);
+    expect(cli(['doctor', typo]).exitCode).toBe(2);
+    expect(cli(['install', '--create', empty]).exitCode).toBe(0);
     expect(git(empty, ['rev-parse', '--is-bare-repository']).stdout.trim()).toBe('true');
   });
 
   it('answers usage errors with exit 2 and --help with the commands', () => {
-    expect(cli(['instal', 'x'])).toMatchObject({ exitCode: 2, stderr: 'ERROR: Did you mean install?\nRun agent-hooks --help for usage.\n' });
+    expect(cli(['instal', 'x'])).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^ERROR: unknown command "instal"; did you mean install\?; fix: agent-hooks install --help\n\nusage: agent-hooks install <repo>/) });
     expect(cli(['install'])).toMatchObject({ exitCode: 2 });
     const help = cli(['--help']);
     expect(help.exitCode).toBe(0);
-    for (const command of ['install <repo>', 'uninstall <repo>', 'doctor <repo>', 'demo']) expect(help.stdout).toContain(`agent-hooks ${command}`);
+    for (const command of ['install <repo>', 'uninstall <repo>', 'doctor <repo>', 'demo']) expect(help.stdout).toContain(`  ${command}`);
   });
 });
 

@@ -55,7 +55,7 @@ describe('the Slack message', () => {
     });
     expect(m.text.split('\n')).toEqual([
       'agent-1 pushed to r',
-      'agent-1 taken task parser until 2026-11-21T12:00:00Z (lease src/parser/**)',
+      'agent-1 took task parser until 2026-11-21T12:00:00Z (lease src/parser/**)',
       'branch f created at 0000000000, 1 new commit',
       'branch g deleted (was 0000000000)',
       'branch main 0000000000..0000000000 (force push: 2 commits discarded)',
@@ -146,7 +146,7 @@ describe('delivery', () => {
     await waitFor(() => existsSync(join(upstream, 'agent-hooks', 'spool', 'failed')));
     const failed = readdirSync(join(upstream, 'agent-hooks', 'spool', 'failed'));
     expect(failed.filter((f) => f.endsWith('.reason')).map((f) => readFileSync(join(upstream, 'agent-hooks', 'spool', 'failed', f), 'utf8'))).toEqual(['404 channel_not_found\n']);
-    expect(JSON.parse(slack.received[1]!.text).text).toMatch(/agent-1 taken task parser until \S+ \(lease src\/parser\/\*\*\)/);
+    expect(JSON.parse(slack.received[1]!.text).text).toMatch(/agent-1 took task parser until \S+ \(lease src\/parser\/\*\*\)/);
     for (const out of [first.stderr, second.stderr, readFileSync(join(upstream, 'agent-hooks', 'notify.log'), 'utf8')]) expect(out).not.toContain('SECRET-TOKEN');
 
     const doctor = cli(['doctor', upstream]);

@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack`, then `npx`-style execution of the tarball into a
 // fresh bare repo, then real pushes, after the npx cache is gone.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloneAs, commit, fixtureEnv, lockText, push, ROOT, tempDir } from './helpers/git.js';
@@ -19,8 +19,12 @@ describe('npm pack tarball', () => {
     expect(paths).toEqual(expect.arrayContaining(['README.md', 'dist/cli.mjs', 'dist/hooks/notify-sender.mjs', 'dist/hooks/pre-receive.mjs', 'package.json', 'schema/lock-file.schema.json', 'schema/policy.schema.json']));
     expect(paths.some((p) => /^(core|test|hooks|installer|shim)\//.test(p))).toBe(false);
 
+    // The README's user path is this one: pack, then npx -p the tarball, install --create.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`npx -p ./${filename} agent-hooks --help`);
+    expect(readme).toContain('agent-hooks install --create path/to/upstream.git');
     const upstream = join(dir, 'upstream.git');
-    const npx = spawnSync('npm', ['exec', '--yes', `--package=${join(dir, filename)}`, '--', 'agent-hooks', 'install', upstream], {
+    const npx = spawnSync('npm', ['exec', '--yes', `--package=${join(dir, filename)}`, '--', 'agent-hooks', 'install', '--create', upstream], {
       cwd: dir,
       encoding: 'utf8',
       env: fixtureEnv({ npm_config_cache: cache, npm_config_update_notifier: 'false' }),

@@ -25,6 +25,20 @@ const write = (dir: string, path: string, text: string) => writeFileSync(join(di
 const gitCommit = (dir: string, args: string[], env: Record<string, string> = {}) => git(dir, ['commit', '--quiet', '-m', 'change', ...args], { allowFail: true, env });
 
 describe('pre-commit', () => {
+  it('refuses a commit that breaks agent-hooks.json with exactly the lines the server gives for its push', () => {
+    const { b } = guarded();
+    write(b, 'agent-hooks.json', '{"locks":{"ttl":30},"test":{"command":["true"],"files":["t/**"],"sampel":0.5}}\n');
+    git(b, ['add', '-A']);
+    const r = gitCommit(b, []);
+    expect(r.exitCode).toBe(1);
+    expect(errorsOf(r)).toEqual([
+      expect.stringMatching(/^ERROR: refs\/heads\/main: agent-hooks\.json: locks\.ttl: .*; fix: fix agent-hooks\.json and push again$/),
+      expect.stringMatching(/^ERROR: refs\/heads\/main: agent-hooks\.json: "test\.sampel": unknown key \(did you mean "test\.sample"\?\); .*; fix: fix agent-hooks\.json and push again$/),
+    ]);
+    expect(gitCommit(b, ['--no-verify']).exitCode).toBe(0);
+    expect(push(b).errors).toEqual(errorsOf(r));
+  });
+
   it('refuses staged changes to a path leased by another agent, with the server\'s line', () => {
     const { b } = guarded();
     write(b, 'src/parser/a.ts', 'agent-2 was here\n');

@@ -1,9 +1,10 @@
 // Test sampling: the pure selection as tables, then real pushes of a fixture project with 40 test
 // files (node's test runner) into a bare repo whose pre-receive runs the sample.
 import { execSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { TestPolicy } from '../core/policy.js';
 import { failuresFromOutput, rankOf, selectTests, testArgv } from '../core/sampling.js';
 import { readJUnit } from '../server/run-tests.js';
@@ -33,6 +34,14 @@ describe('selection', () => {
     [['node', '--test', '{files}', '--x'], ['node', '--test', 'a', 'b', '--x']],
     [['npx', 'vitest', 'run'], ['npx', 'vitest', 'run', 'a', 'b']],
   ])('testArgv(%j)', (command, expected) => expect(testArgv(command, ['a', 'b'])).toEqual(expected));
+  // The first assertion message of each failing test joins its line (issue 17: `21 !== 20`).
+  it.each([
+    ['TAP, block error', ['not ok 1 - adds', '  ---', "  location: '/w/test/a.test.mjs:3:1'", '  error: |-', '    Expected values to be strictly equal:', '    ', '    21 !== 20', '    ', "  code: 'ERR_ASSERTION'", '  stack: |-', '    TestContext.<anonymous> (file:///w/test/a.test.mjs:3:29)', '  ...', 'ok 2 - fine'], ['not ok 1 - adds (/w/test/a.test.mjs:3:1): Expected values to be strictly equal: 21 !== 20']],
+    ['TAP, one-line error', ['not ok 3 - throws', '  ---', "  error: 'boom here'", "  name: 'TypeError'"], ['not ok 3 - throws: boom here']],
+    ['spec reporter', ['✖ adds (1.2ms)', '  AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:', '', '  21 !== 20', '', '✖ other (1ms)', '  TypeError: x is not a function'], ['✖ adds (1.2ms): AssertionError: Expected values to be strictly equal: 21 !== 20', '✖ other (1ms): TypeError: x is not a function']],
+    ['vitest', [' FAIL  test/a.test.ts > adds', 'AssertionError: expected 21 to be 20 // Object.is equality'], ['FAIL  test/a.test.ts > adds: AssertionError: expected 21 to be 20 // Object.is equality']],
+    ['no message under it: the next failure is not borrowed', ['not ok 1 - first', 'not ok 2 - second', "  error: 'two'"], ['not ok 1 - first', 'not ok 2 - second: two']],
+  ])('failure lines carry the first assertion: %s', (_name, output, expected) => expect(failuresFromOutput(output, [])).toEqual(expected));
   it('finds failures in output and in JUnit reports', () => {
     expect(failuresFromOutput(['✔ adds', '✖ breaks (2ms)', 'test at test/b.test.mjs:2:1', '✖ breaks (2ms)'], ['test/b.test.mjs'])).toEqual(['✖ breaks (2ms)', 'test at test/b.test.mjs:2:1']);
     const xml = '<testsuites><testsuite name="x" file="test/a.test.mjs"><testcase name="ok"/><testcase name="bad"><failure message="2 == 3">trace</failure></testcase></testsuite><testsuite><testcase classname="test/b.test.mjs" name="fine"/></testsuite></testsuites>';
@@ -55,8 +64,8 @@ function fixture(policy: Partial<TestPolicy> = {}): Record<string, FileChange> {
   return files;
 }
 
-function project(policy: Partial<TestPolicy> = {}) {
-  const upstream = makeUpstream();
+/** A bare repo with the fixture project pushed and its first sample run (the slow part), then a clone. */
+function buildProject(policy: Partial<TestPolicy>, upstream: string) {
   const a = cloneAs(upstream, 'agent-1');
   commit(a, fixture(policy), 'project');
   // The policy that judges a push is the one before it: the push adding the tests runs none.
@@ -67,6 +76,37 @@ function project(policy: Partial<TestPolicy> = {}) {
   const second = push(a);
   expect(second.exitCode, second.stderr).toBe(0);
   expect(second.stderr).toMatch(/remote: Tests: 4\/4 passed, 0 failed \(sample 10% of 40 files, seed agent-1\)/);
+  expect(second.stderr).not.toMatch(/reproduce:/);
+}
+
+// The default project is built once per file and copied for each test (a copy of a bare repo is
+// a bare repo; install again points its stubs at the copy): every test still pushes to its own
+// real bare repo, without paying for the fixture's first pushes each time.
+let template: string | undefined;
+afterAll(() => {
+  if (template) rmSync(dirname(template), { recursive: true, force: true });
+});
+
+function project(policy: Partial<TestPolicy> = {}) {
+  let upstream: string;
+  if (Object.keys(policy).length > 0) {
+    upstream = makeUpstream();
+    buildProject(policy, upstream);
+  } else {
+    if (!template) {
+      template = join(mkdtempSync(join(tmpdir(), 'agent-hooks-template-')), 'upstream.git');
+      git(dirname(template), ['init', '--quiet', '--bare', '--initial-branch=main', template]);
+      git(template, ['config', 'gc.auto', '0']);
+      expect(cli(['install', template]).exitCode).toBe(0);
+      buildProject(policy, template);
+      rmSync(join(dirname(template), 'agent-1'), { recursive: true, force: true });
+    }
+    upstream = join(tempDir(), 'upstream.git');
+    cpSync(template, upstream, { recursive: true });
+    const installed = cli(['install', upstream]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+  }
+  const a = existsSync(join(dirname(upstream), 'agent-1')) ? join(dirname(upstream), 'agent-1') : cloneAs(upstream, 'agent-1');
   const sample = selectTests(TESTS, POLICY, 'agent-1', []).files;
   return { upstream, a, sample, unsampled: TESTS.filter((t) => !sample.includes(t)) };
 }
@@ -79,8 +119,15 @@ describe('pre-receive runs the sample', () => {
     const broken = push(a);
     expect(broken.exitCode).toBe(1);
     expect(broken.stderr).toMatch(/remote: Tests: failed with exit code 1 \(4 files\) \(sample 10% of 40 files, seed agent-1\)/);
-    expect(broken.errors.join('\n')).toMatch(new RegExp(`f${sample[0]!.slice(6, 8)} adds`));
+    const n = sample[0]!.slice(6, 8);
+    expect(broken.errors).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: not ok 1 - f${n} adds ${Number(n)} \\(test/t${n}\\.test\\.mjs:4:1\\): -1 == ${Number(n) + 1}; fix: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1$`))]);
     expect(broken.stderr).toMatch(/remote: reproduce: git fetch && git checkout [0-9a-f]{10} && agent-hooks test --fast --agent agent-1/);
+    // agent-hooks push shows the same lines, as git prints them (remote: prefix kept).
+    const viaCli = cli(['push', 'origin', 'HEAD:main'], { cwd: a });
+    expect(viaCli.exitCode).toBe(1);
+    const serverLines = (text: string) => text.split('\n').filter((l) => /^remote: (Tests|ERROR|reproduce|log):/.test(l)).map((l) => l.trimEnd().replace(/(log: \S+\/)[^/\s]+$/, '$1<log>'));
+    expect(serverLines(viaCli.stderr)).toEqual(serverLines(broken.stderr));
+    expect(serverLines(viaCli.stderr).map((l) => l.split(':')[0] + ':' + l.split(':')[1])).toEqual(['remote: Tests', 'remote: ERROR', 'remote: reproduce', 'remote: log']);
     const log = /remote: log: (\S+)/.exec(broken.stderr)![1]!;
     expect(readFileSync(log, 'utf8')).toMatch(/^\$ node --test test\/t\d\d\.test\.mjs/);
     expect(log.startsWith(upstream)).toBe(true);
