@@ -148,7 +148,7 @@ export function makeResolver(paths: ReadonlySet<string>, aliases: readonly PathA
   };
   return {
     resolve(from, specifier) {
-      const spec = specifier.split(/[?#]/)[0]!;
+      const spec = specifier.split('?')[0]!;
       if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') return file(joinPath(dirOf(from), spec));
       if (spec.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(spec)) return undefined; // absolute, node:, data:, http:
       const config = nearest(from);
