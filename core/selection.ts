@@ -3,9 +3,9 @@
 // files, each with the reasons that chose it. Readers (server/test-evidence.ts) gather the
 // evidence; pre-receive, `agent-hooks check --tests`, `agent-hooks test --fast [--list]` and the
 // lander call {@link selectTestFiles} with it.
-import { compilePattern } from './lease.js';
+import { compilePattern } from './glob.js';
 import { reachedByImports } from './imports.js';
-import { rankOf } from './sampling.js';
+import { createHash } from 'node:crypto';
 
 /** The policy keys selection reads (a `TestPolicy` fits). */
 export interface SelectionPolicy {
@@ -67,6 +67,9 @@ export interface Selection {
   /** `ceil(sample x total)`, at least 1 when there are tests: what the sample fills up to. */
   target: number;
 }
+
+/** Rank of a test file for a seed: hex SHA-256 of `seed NUL path`; the same on every machine. */
+export const rankOf = (seed: string, path: string): string => createHash('sha256').update(`${seed}\0${path}`).digest('hex');
 
 const matcher = (globs: readonly string[]) => {
   const tests = globs.map(compilePattern);

@@ -150,8 +150,10 @@ async function main(): Promise<void> {
         y
           .option('fast', { type: 'boolean', default: true, describe: 'the sample (the default; --all runs everything)' })
           .option('agent', { type: 'string', describe: 'seed the sample as this agent (default: your agent id)' })
-          .option('all', { type: 'boolean', default: false, describe: 'run every test file' }),
-      async (argv) => render(await testFast(agentRepo(false), argv.agent, argv.all)),
+          .option('all', { type: 'boolean', default: false, describe: 'run every test file' })
+          .option('list', { type: 'boolean', default: false, describe: 'list the selection with the reason for each file; run nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'with --list: {"seed","total","files":[{"path","reasons"}]}' }),
+      async (argv) => render(await testFast(agentRepo(false), argv.agent, { all: argv.all, list: argv.list, json: argv.json })),
     )
     .command(
       'gc',

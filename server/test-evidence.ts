@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildImporters, initImportParser, isSourcePath, makeResolver, MAX_PARSE_BYTES, parseImports, parseTsconfigAliases, type PathAliases } from '../core/imports.js';
-import { compilePattern } from '../core/lease.js';
+import { compilePattern } from '../core/glob.js';
 import { countCoChanges, selectTestFiles, type Selection, type SelectionPolicy } from '../core/selection.js';
 import { readObjects, runGit, type GitOptions } from '../git/git.js';
 
