@@ -117,6 +117,8 @@ const TRY_EXTENSIONS = ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.mts', '.
 export interface ImportResolver {
   /** The tree path a specifier in `from` names, or undefined (a package, a missing file). */
   resolve(from: string, specifier: string): string | undefined;
+  /** Whether a specifier may resolve to a file its last segment does not name (an alias like `#lib` -> `lib/e.js`). */
+  opaque(specifier: string): boolean;
 }
 
 /**
@@ -146,7 +148,15 @@ export function makeResolver(paths: ReadonlySet<string>, aliases: readonly PathA
     for (const e of TRY_EXTENSIONS) if (paths.has(prefix + e)) return prefix + e;
     return undefined;
   };
+  // Patterns whose targets do not keep the specifier's last segment.
+  const opaquePatterns = aliases.flatMap((a) => a.paths.filter(([pattern, targets]) => !pattern.endsWith('*') || targets.some((t) => !t.endsWith('*'))).map(([pattern]) => pattern));
   return {
+    opaque(specifier) {
+      return opaquePatterns.some((pattern) => {
+        const star = pattern.indexOf('*');
+        return star < 0 ? specifier === pattern : specifier.startsWith(pattern.slice(0, star));
+      });
+    },
     resolve(from, specifier) {
       const spec = specifier.split('?')[0]!;
       if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') return file(joinPath(dirOf(from), spec));
@@ -188,12 +198,66 @@ export function buildImporters(imports: ReadonlyMap<string, readonly string[]>, 
   return importers;
 }
 
+/** Reverse import edges as selection reads them: the files that import a path (a Map fits). */
+export interface Importers {
+  get(path: string): readonly string[] | undefined;
+}
+
+const KNOWN_EXTENSION = /\.(?:[cm]?[jt]sx?|json)$/;
+const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+/**
+ * Reverse import edges computed on demand: asking for the importers of one path resolves only
+ * the specifiers whose last segment could name it (`./x`, `../a/x.js`, `@/x` for `x.ts`; the
+ * directory name for an `index` file), memoized. Selection asks for a handful of paths, so this
+ * skips resolving the other tens of thousands of specifiers of a large tree. Same answers as
+ * {@link buildImporters}.
+ */
+export function lazyImporters(imports: ReadonlyMap<string, readonly string[]>, resolver: ImportResolver): Importers {
+  const byKey = new Map<string, string[]>();
+  const always: string[] = [];
+  for (const [from, specifiers] of imports) {
+    for (const spec of specifiers) {
+      const last = baseOf(spec.split('?')[0]!);
+      if (last === '' || last === '.' || last === '..' || (!spec.startsWith('.') && resolver.opaque(spec))) {
+        always.push(from);
+        continue;
+      }
+      const key = last.replace(KNOWN_EXTENSION, '');
+      const list = byKey.get(key);
+      if (!list) byKey.set(key, [from]);
+      else if (list.at(-1) !== from) list.push(from);
+    }
+  }
+  const memo = new Map<string, string[]>();
+  return {
+    get(path) {
+      const known = memo.get(path);
+      if (known) return known;
+      const base = baseOf(path);
+      const stem = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+      const keys = [stem, base];
+      if (stem === 'index') {
+        const dir = path.slice(0, Math.max(0, path.lastIndexOf('/')));
+        keys.push(baseOf(dir));
+      }
+      const candidates = new Set([...keys.flatMap((k) => byKey.get(k) ?? []), ...always]);
+      const found: string[] = [];
+      for (const from of candidates) {
+        if (from !== path && (imports.get(from) ?? []).some((spec) => resolver.resolve(from, spec) === path)) found.push(from);
+      }
+      memo.set(path, found);
+      return found;
+    },
+  };
+}
+
 /**
  * Every file that imports one of `changed`, directly or transitively, with the changed file it
  * reaches and the number of import steps (1: a direct import); the nearest changed file wins,
  * then the first in `changed`. Breadth-first, so import cycles end.
  */
-export function reachedByImports(changed: readonly string[], importers: ReadonlyMap<string, readonly string[]>): Map<string, { source: string; depth: number }> {
+export function reachedByImports(changed: readonly string[], importers: Importers): Map<string, { source: string; depth: number }> {
   const reached = new Map<string, { source: string; depth: number }>();
   let frontier = changed.map((source) => ({ path: source, source }));
   const seen = new Set(changed);

@@ -4,7 +4,7 @@
 // evidence; pre-receive, `agent-hooks check --tests`, `agent-hooks test --fast [--list]` and the
 // lander call {@link selectTestFiles} with it.
 import { compilePattern } from './glob.js';
-import { reachedByImports } from './imports.js';
+import { reachedByImports, type Importers } from './imports.js';
 import { createHash } from 'node:crypto';
 
 /** The policy keys selection reads (a `TestPolicy` fits). */
@@ -37,7 +37,7 @@ export interface SelectionInput {
   seed: string;
   policy: SelectionPolicy;
   /** Reverse import edges: a path -> the files that import it. */
-  importers?: ReadonlyMap<string, readonly string[]>;
+  importers?: Importers;
   /** A changed path -> test file -> how many recent commits of the claims ref changed both. */
   coChanges?: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** A path -> test file -> how many times that test failed on a push that changed the path. */

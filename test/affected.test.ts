@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../core/policy.js';
 import { selectTests } from '../core/sampling.js';
-import { readRecentCommits } from '../server/test-evidence.js';
-import { cli, cloneAs, commit, git, makeUpstream, push, type FileChange } from './helpers/git.js';
+import { readImportsCache, readRecentCommits } from '../server/test-evidence.js';
+import { cli, cloneAs, commit, git, makeUpstream, push, tempDir, type FileChange } from './helpers/git.js';
 
 const pad = (i: number) => String(i).padStart(2, '0');
 const TESTS = Array.from({ length: 40 }, (_, i) => `test/t${pad(i)}.test.mjs`);
@@ -118,7 +118,7 @@ describe('bad input', () => {
       'src/m03.mjs': 'export const f = (x) => x + 3; // touched\n',
     });
     mkdirSync(join(upstream, 'agent-hooks'), { recursive: true });
-    writeFileSync(join(upstream, 'agent-hooks', 'imports-cache.json'), '{"version":1,"specifiers":{"not":"an array"}');
+    writeFileSync(join(upstream, 'agent-hooks', 'imports-cache'), 'agent-hooks imports-cache 1\nnot-an-oid\t./x\n!\n>\n\u0000\u0001garbage');
     const list = cli(['test', '--fast', '--list', '--agent', agent], { cwd: a });
     expect(list.exitCode, list.stderr).toBe(0);
     const notes = list.stdout.split('\n').filter((l) => l.startsWith('NOTE: '));
@@ -131,9 +131,11 @@ describe('bad input', () => {
     const r = push(a);
     expect(r.stderr).toMatch(/remote: NOTE: test\/jsx\.test\.mjs: cannot parse/);
     expect(r.stderr).toMatch(/remote: Tests: failed .*\(1 changed, 1 affected, 3 sampled of 41 files/);
-    const cache = JSON.parse(readFileSync(join(upstream, 'agent-hooks', 'imports-cache.json'), 'utf8')) as { specifiers: Record<string, string[]> };
-    expect(Object.values(cache.specifiers)).toContainEqual(['../src/m03.mjs']);
-    expect(Object.values(cache.specifiers).flat()).not.toContain('./m01.mjs'); // the huge file was never parsed
+    const cache = readImportsCache(join(upstream, 'agent-hooks', 'imports-cache'));
+    expect([...cache.specifiers.values()]).toContainEqual(['../src/m03.mjs']);
+    expect([...cache.specifiers.values()].flat()).not.toContain('./m01.mjs'); // the huge file was never parsed
+    expect(cache.large.size).toBe(1);
+    expect(readFileSync(join(upstream, 'agent-hooks', 'imports-cache'), 'utf8')).not.toMatch(/garbage|not-an-oid/);
   });
 
   it('a failure is remembered: the next change of the same file selects the test that failed ("failed before")', () => {
@@ -167,6 +169,14 @@ describe('bad input', () => {
     for (let i = 0; i < 12; i++) commit(a, { [`src/n${i}.mjs`]: `${i}\n` }, `c${i}`);
     expect(readRecentCommits('HEAD', 5, { cwd: a })).toEqual([['src/n11.mjs'], ['src/n10.mjs'], ['src/n9.mjs'], ['src/n8.mjs'], ['src/n7.mjs']]);
     expect(readRecentCommits('HEAD', 0, { cwd: a })).toEqual([]);
+    // Kept between pushes: a later tip reads only its new commits, with the same answer.
+    const state = tempDir();
+    const oid = (rev: string) => git(a, ['rev-parse', rev]).stdout.trim();
+    expect(readRecentCommits(oid('HEAD~3'), 5, { cwd: a }, state)).toEqual(readRecentCommits(oid('HEAD~3'), 5, { cwd: a }));
+    expect(readFileSync(join(state, 'history-cache'), 'utf8')).toContain(oid('HEAD~3'));
+    expect(readRecentCommits(oid('HEAD'), 5, { cwd: a }, state)).toEqual(readRecentCommits('HEAD', 5, { cwd: a }));
+    writeFileSync(join(state, 'history-cache'), 'garbage');
+    expect(readRecentCommits(oid('HEAD'), 5, { cwd: a }, state)).toEqual(readRecentCommits('HEAD', 5, { cwd: a }));
     commit(a, { 'agent-hooks.json': JSON.stringify({ test: { ...POLICY, files: ['spec/**'] } }) });
     expect(push(a).exitCode).toBe(0);
     commit(a, { 'src/n1.mjs': 'changed\n' });

@@ -1,7 +1,7 @@
 // Affected-first selection (DESIGN.md "Which tests a change runs"): the pure function as tables,
 // and the import graph's parsing and resolution against a tree's paths.
 import { describe, expect, it } from 'vitest';
-import { buildImporters, initImportParser, joinPath, makeResolver, parseImports, parseTsconfigAliases, reachedByImports } from '../core/imports.js';
+import { buildImporters, initImportParser, joinPath, lazyImporters, makeResolver, parseImports, parseTsconfigAliases, reachedByImports } from '../core/imports.js';
 import { countCoChanges, formatSelectionCounts, namesMatch, selectTestFiles, stemOf, type SelectionInput } from '../core/selection.js';
 
 const N = 40;
@@ -122,6 +122,12 @@ describe('imports', () => {
       r.resolve('src/x.ts', 'node:fs'),
     ]).toEqual(['src/a.ts', 'src/b/index.tsx', 'src/c.ts', 'src/d.mjs', 'lib/e.js', 'src/util/f.ts', 'lib/e.js', 'src/a.ts', 'pkg/g.cts', undefined, undefined, undefined, undefined]);
     expect(joinPath('a/b', '../../..')).toBeUndefined();
+    // The on-demand reverse edges give the same answers as the full ones.
+    const imports = new Map<string, string[]>([['test/x.ts', ['#lib', '@/util/f', '../src/b', './missing']], ['src/c.ts', ['./a.js', '.']], ['src/b/index.tsx', ['..//c']]]);
+    const full = buildImporters(imports, r);
+    const lazy = lazyImporters(imports, r);
+    for (const p of paths) expect([p, [...(lazy.get(p) ?? [])].sort()]).toEqual([p, [...(full.get(p) ?? [])].sort()]);
+    expect(lazy.get('lib/e.js')).toEqual(['test/x.ts']);
     expect(parseTsconfigAliases('tsconfig.json', '{ not json')).toBeUndefined();
   });
   it('walks reverse edges transitively and ends on import cycles', () => {
