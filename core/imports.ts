@@ -19,8 +19,9 @@ export const MAX_PARSE_BYTES = 1024 * 1024;
 
 /** Whether a path is a JS/TS source whose imports are read. */
 export function isSourcePath(path: string): boolean {
-  return SOURCE_EXTENSIONS.some((ext) => path.endsWith(ext)) && !path.endsWith('.d.ts');
+  return SOURCE_PATH.test(path) && !path.endsWith('.d.ts');
 }
+const SOURCE_PATH = /\.(?:[cm]?ts|tsx|[cm]?js|jsx)$/;
 
 /** Loads the lexer (a small WebAssembly module); call once before {@link parseImports}. */
 export function initImportParser(): Promise<void> {
@@ -208,25 +209,28 @@ const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 /**
  * Reverse import edges computed on demand: asking for the importers of one path resolves only
- * the specifiers whose last segment could name it (`./x`, `../a/x.js`, `@/x` for `x.ts`; the
- * directory name for an `index` file), memoized. Selection asks for a handful of paths, so this
- * skips resolving the other tens of thousands of specifiers of a large tree. Same answers as
- * {@link buildImporters}.
+ * the specifiers that could name it (a relative one whose joined path, without extension, is
+ * the path's or, for an `index` file, its directory's; a bare one whose last segment is the
+ * file's or its directory's name; aliases that rename), memoized. Selection asks for a few
+ * hundred paths, so this skips resolving most of the specifiers of a large tree. Same answers
+ * as {@link buildImporters}.
  */
 export function lazyImporters(imports: ReadonlyMap<string, readonly string[]>, resolver: ImportResolver): Importers {
   const byKey = new Map<string, string[]>();
   const always: string[] = [];
+  const index = (key: string, from: string) => {
+    const list = byKey.get(key);
+    if (!list) byKey.set(key, [from]);
+    else if (list.at(-1) !== from) list.push(from);
+  };
   for (const [from, specifiers] of imports) {
-    for (const spec of specifiers) {
-      const last = baseOf(spec.split('?')[0]!);
-      if (last === '' || last === '.' || last === '..' || (!spec.startsWith('.') && resolver.opaque(spec))) {
-        always.push(from);
-        continue;
-      }
-      const key = last.replace(KNOWN_EXTENSION, '');
-      const list = byKey.get(key);
-      if (!list) byKey.set(key, [from]);
-      else if (list.at(-1) !== from) list.push(from);
+    for (const raw of specifiers) {
+      const spec = raw.split('?')[0]!;
+      if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') {
+        const joined = joinPath(dirOf(from), spec);
+        if (joined !== undefined) index(joined.replace(KNOWN_EXTENSION, ''), from);
+      } else if (resolver.opaque(spec)) always.push(from);
+      else index(`\0${baseOf(spec).replace(KNOWN_EXTENSION, '')}`, from);
     }
   }
   const memo = new Map<string, string[]>();
@@ -235,12 +239,11 @@ export function lazyImporters(imports: ReadonlyMap<string, readonly string[]>, r
       const known = memo.get(path);
       if (known) return known;
       const base = baseOf(path);
-      const stem = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
-      const keys = [stem, base];
-      if (stem === 'index') {
-        const dir = path.slice(0, Math.max(0, path.lastIndexOf('/')));
-        keys.push(baseOf(dir));
-      }
+      const dot = base.lastIndexOf('.');
+      const stem = dot > 0 ? base.slice(0, dot) : base;
+      const dir = dirOf(path);
+      const keys = [path, path.slice(0, path.length - base.length + stem.length), `\0${stem}`, `\0${base}`];
+      if (stem === 'index') keys.push(dir, `\0${baseOf(dir)}`);
       const candidates = new Set([...keys.flatMap((k) => byKey.get(k) ?? []), ...always]);
       const found: string[] = [];
       for (const from of candidates) {

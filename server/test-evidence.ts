@@ -73,7 +73,7 @@ export function readImportsCache(file: string): ImportsCache {
     else if (line !== '') {
       const parts = line.split('\t');
       const oid = parts.shift()!;
-      if (/^[0-9a-f]{40,64}$/.test(oid)) cache.specifiers.set(oid, parts);
+      if (oid.length === 40 || oid.length === 64) cache.specifiers.set(oid, parts);
     }
   }
   return cache;
