@@ -208,6 +208,20 @@ const KNOWN_EXTENSION = /\.(?:[cm]?[jt]sx?|json)$/;
 const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 /**
+ * The lookup key of one specifier of `from` for {@link lazyImporters} (pass them precomputed,
+ * e.g. from a cache, to skip this work): a relative specifier's joined path without a JS/TS/JSON
+ * extension; a bare one's last segment after a NUL; '' for one that leaves the repository.
+ */
+export function importKey(from: string, specifier: string): string {
+  const spec = specifier.split('?')[0]!;
+  if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') {
+    const joined = joinPath(dirOf(from), spec);
+    return joined === undefined ? '' : joined.replace(KNOWN_EXTENSION, '');
+  }
+  return `\0${baseOf(spec).replace(KNOWN_EXTENSION, '')}`;
+}
+
+/**
  * Reverse import edges computed on demand: asking for the importers of one path resolves only
  * the specifiers that could name it (a relative one whose joined path, without extension, is
  * the path's or, for an `index` file, its directory's; a bare one whose last segment is the
@@ -215,22 +229,21 @@ const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
  * hundred paths, so this skips resolving most of the specifiers of a large tree. Same answers
  * as {@link buildImporters}.
  */
-export function lazyImporters(imports: ReadonlyMap<string, readonly string[]>, resolver: ImportResolver): Importers {
+export function lazyImporters(imports: ReadonlyMap<string, readonly string[]>, resolver: ImportResolver, keys?: ReadonlyMap<string, readonly string[]>): Importers {
   const byKey = new Map<string, string[]>();
   const always: string[] = [];
-  const index = (key: string, from: string) => {
-    const list = byKey.get(key);
-    if (!list) byKey.set(key, [from]);
-    else if (list.at(-1) !== from) list.push(from);
-  };
   for (const [from, specifiers] of imports) {
-    for (const raw of specifiers) {
-      const spec = raw.split('?')[0]!;
-      if (spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..') {
-        const joined = joinPath(dirOf(from), spec);
-        if (joined !== undefined) index(joined.replace(KNOWN_EXTENSION, ''), from);
-      } else if (resolver.opaque(spec)) always.push(from);
-      else index(`\0${baseOf(spec).replace(KNOWN_EXTENSION, '')}`, from);
+    const known = keys?.get(from);
+    for (let i = 0; i < specifiers.length; i++) {
+      const key = known?.[i] ?? importKey(from, specifiers[i]!);
+      if (key === '') continue;
+      if (key.charCodeAt(0) === 0 && resolver.opaque(specifiers[i]!)) {
+        always.push(from);
+        continue;
+      }
+      const list = byKey.get(key);
+      if (!list) byKey.set(key, [from]);
+      else if (list.at(-1) !== from) list.push(from);
     }
   }
   const memo = new Map<string, string[]>();

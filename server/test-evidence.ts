@@ -5,7 +5,7 @@
 // before. `readTestSelection` gathers them and calls the pure selectTestFiles.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { initImportParser, lazyImporters, isSourcePath, makeResolver, MAX_PARSE_BYTES, parseImports, parseTsconfigAliases, type Importers, type PathAliases } from '../core/imports.js';
+import { importKey, initImportParser, lazyImporters, isSourcePath, makeResolver, MAX_PARSE_BYTES, parseImports, parseTsconfigAliases, type Importers, type PathAliases } from '../core/imports.js';
 import { compilePattern } from '../core/glob.js';
 import { countCoChanges, selectTestFiles, type Selection, type SelectionPolicy } from '../core/selection.js';
 import { isAncestor, readObjects, runGit, type GitOptions } from '../git/git.js';
@@ -32,60 +32,66 @@ export function readTreeFiles(treeish: string, git: GitOptions): TreeFile[] {
   return files;
 }
 
-/** The cache of parsed imports, by blob oid: `<dir>/imports-cache`. */
-export const IMPORTS_CACHE = 'imports-cache';
-const CACHE_HEADER = 'agent-hooks imports-cache 1';
+/** The cache of parsed imports: `<dir>/imports-index`, one line per JS/TS file of the last tree read. */
+export const IMPORTS_INDEX = 'imports-index';
+const INDEX_HEADER = 'agent-hooks imports-index 1';
 
-/** Parsed imports by blob oid (a line-based file: JSON of 20,000 entries took 90 ms to load, this takes a tenth). */
-export interface ImportsCache {
-  /** Blob oid -> raw specifiers. */
-  specifiers: Map<string, string[]>;
-  /** Blob oid -> why the lexer rejected it (its specifiers then come from a text scan). */
-  errors: Map<string, string>;
-  /** Blobs over {@link MAX_PARSE_BYTES}: never parsed. */
-  large: Set<string>;
+/** What the cache knows of one file: the blob it was read from, its specifiers and their lookup keys. */
+export interface IndexedFile {
+  oid: string;
+  specifiers: string[];
+  keys: string[];
+  /** Why the lexer rejected the blob (its specifiers then come from a text scan). */
+  error?: string;
+  /** Over {@link MAX_PARSE_BYTES}: never parsed. */
+  large?: boolean;
 }
 
-const emptyCache = (): ImportsCache => ({ specifiers: new Map(), errors: new Map(), large: new Set() });
-
 /**
- * Reads the cache: a header line, then per blob `<oid>TAB<spec>TAB<spec>...`, `!<oid>TAB<lexer
- * error>` or `><oid>` (too large). A missing, unreadable or corrupt file is an empty cache (it
- * is only a cache); a corrupt line is skipped.
+ * Reads the cache: a header line, then per file `<oid> TAB <path> TAB <flag> (TAB <specifier>
+ * TAB <key>)...`, flag `-`, `L` (too large) or `!<lexer error>`. Keyed by path and blob oid, so
+ * a push reads only the blobs whose path or content changed, and no key is computed twice. A
+ * missing, unreadable or corrupt file is an empty cache (it is only a cache); a corrupt line is
+ * skipped.
  */
-export function readImportsCache(file: string): ImportsCache {
-  const cache = emptyCache();
+export function readImportsIndex(file: string): Map<string, IndexedFile> {
+  const index = new Map<string, IndexedFile>();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return cache;
+    return index;
   }
   const lines = text.split('\n');
-  if (lines[0] !== CACHE_HEADER) return cache;
+  if (lines[0] !== INDEX_HEADER) return index;
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const first = line.charCodeAt(0);
-    if (first === 0x21 /* ! */) {
-      const tab = line.indexOf('\t');
-      if (tab > 1) cache.errors.set(line.slice(1, tab), line.slice(tab + 1));
-    } else if (first === 0x3e /* > */) cache.large.add(line.slice(1));
-    else if (line !== '') {
-      const parts = line.split('\t');
-      const oid = parts.shift()!;
-      if (oid.length === 40 || oid.length === 64) cache.specifiers.set(oid, parts);
+    const parts = lines[i]!.split('\t');
+    if (parts.length < 3 || parts.length % 2 === 0) continue;
+    const [oid, path, flag] = parts as [string, string, string];
+    if (oid.length !== 40 && oid.length !== 64) continue;
+    const specifiers: string[] = [];
+    const keys: string[] = [];
+    for (let k = 3; k < parts.length; k += 2) {
+      specifiers.push(parts[k]!);
+      keys.push(parts[k + 1]!);
     }
+    index.set(path, { oid, specifiers, keys, ...(flag === 'L' ? { large: true } : flag.startsWith('!') ? { error: flag.slice(1) } : {}) });
   }
-  return cache;
+  return index;
 }
 
 /** Writes the cache atomically (a temporary file renamed over it); a failure to write is ignored. */
-export function writeImportsCache(file: string, cache: ImportsCache): void {
+export function writeImportsIndex(file: string, index: ReadonlyMap<string, IndexedFile>): void {
+  const bad = /[\t\n\r]/;
+  const lines = [INDEX_HEADER];
+  for (const [path, f] of index) {
+    if (bad.test(path) || f.specifiers.some((s) => bad.test(s)) || f.keys.some((k) => bad.test(k))) continue; // read again next time
+    const flag = f.large ? 'L' : f.error !== undefined ? `!${f.error.replace(/[\t\n\r]+/g, ' ')}` : '-';
+    const row = [f.oid, path, flag];
+    for (let k = 0; k < f.specifiers.length; k++) row.push(f.specifiers[k]!, f.keys[k]!);
+    lines.push(row.join('\t'));
+  }
   const tmp = `${file}.${process.pid}.tmp`;
-  const lines = [CACHE_HEADER];
-  for (const [oid, specs] of cache.specifiers) lines.push([oid, ...specs.filter((s) => !/[\t\n\r]/.test(s))].join('\t'));
-  for (const [oid, error] of cache.errors) lines.push(`!${oid}\t${error.replace(/[\t\n\r]+/g, ' ')}`);
-  for (const oid of cache.large) lines.push(`>${oid}`);
   try {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(tmp, `${lines.join('\n')}\n`);
@@ -110,42 +116,44 @@ export interface ImportGraph {
 const BATCH = 2000;
 
 /**
- * Reads the import graph of a tree's JS/TS files: each blob's specifiers come from the cache
- * (`cacheDir`/imports-cache, by blob oid) or are parsed now; then they are resolved
- * against the tree's paths and the tsconfig.json files' aliases. A symlink counts as an import
- * of its target. Files over {@link MAX_PARSE_BYTES} are skipped. Without `cacheDir` nothing is
- * cached. The cache is rewritten (atomically, holding only this tree's blobs) when anything new
- * was parsed. @throws GitError when git cannot read the tree's objects.
+ * Reads the import graph of a tree's JS/TS files: each file's specifiers come from the cache
+ * (`cacheDir`/imports-index, by path and blob oid) or are parsed now (the blobs read with `git
+ * cat-file`, sizes first: a file over {@link MAX_PARSE_BYTES} is skipped); they resolve against
+ * the tree's paths and the tsconfig.json files' aliases, on demand. A symlink counts as an import
+ * of its target. Without `cacheDir` nothing is cached. The cache is rewritten (atomically,
+ * holding this tree's files) when anything was parsed or removed. @throws GitError when git
+ * cannot read the tree's objects.
  */
 export async function readImportGraph(files: readonly TreeFile[], git: GitOptions, cacheDir?: string): Promise<ImportGraph> {
-  const cacheFile = cacheDir ? join(cacheDir, IMPORTS_CACHE) : undefined;
-  const cache = cacheFile ? readImportsCache(cacheFile) : emptyCache();
+  const cacheFile = cacheDir ? join(cacheDir, IMPORTS_INDEX) : undefined;
+  const index = cacheFile ? readImportsIndex(cacheFile) : new Map<string, IndexedFile>();
   const sources = files.filter((f) => isSourcePath(f.path));
-  const missing = [...new Set(sources.filter((f) => !cache.specifiers.has(f.oid) && !cache.large.has(f.oid)).map((f) => f.oid))];
-  const links = new Set(sources.filter((f) => f.mode === '120000').map((f) => f.oid));
-  if (missing.length > 0) {
+  const stale = sources.filter((f) => index.get(f.path)?.oid !== f.oid);
+  const wantedOids = [...new Set(stale.map((f) => f.oid))];
+  const links = new Set(stale.filter((f) => f.mode === '120000').map((f) => f.oid));
+  const read = new Map<string, { specifiers: string[]; error?: string; large?: boolean }>();
+  if (wantedOids.length > 0) {
     await initImportParser();
-    // Sizes first (cheap), so a 10 MB generated file is never read whole.
-    const sizes = runGit(['cat-file', '--batch-check=%(objectname) %(objectsize)'], { ...git, input: `${missing.join('\n')}\n` }).stdout.toString('utf8').split('\n');
+    const sizes = runGit(['cat-file', '--batch-check=%(objectname) %(objectsize)'], { ...git, input: `${wantedOids.join('\n')}\n` }).stdout.toString('utf8').split('\n');
     const small: string[] = [];
     for (const line of sizes) {
       const [oid, size] = line.split(' ');
       if (!oid || size === undefined || size === 'missing') continue;
-      if (Number(size) > MAX_PARSE_BYTES) cache.large.add(oid);
+      if (Number(size) > MAX_PARSE_BYTES) read.set(oid, { specifiers: [], large: true });
       else small.push(oid);
     }
     for (let i = 0; i < small.length; i += BATCH) {
       for (const [oid, object] of readObjects(small.slice(i, i + BATCH), git)) {
         if (!object) continue;
         const text = object.content.toString('utf8');
-        if (links.has(oid)) {
-          cache.specifiers.set(oid, text.startsWith('/') ? [] : [text.startsWith('.') ? text : `./${text}`]);
-          continue;
-        }
-        const parsed = parseImports(text);
-        cache.specifiers.set(oid, parsed.specifiers);
-        if (parsed.error) cache.errors.set(oid, parsed.error);
+        if (links.has(oid)) read.set(oid, { specifiers: text.startsWith('/') ? [] : [text.startsWith('.') ? text : `./${text}`] });
+        else read.set(oid, parseImports(text));
       }
+    }
+    for (const f of stale) {
+      const got = read.get(f.oid);
+      if (!got) continue;
+      index.set(f.path, { oid: f.oid, specifiers: got.specifiers, keys: got.specifiers.map((s) => importKey(f.path, s)), ...(got.error !== undefined ? { error: got.error } : {}), ...(got.large ? { large: true } : {}) });
     }
   }
   const configs = files.filter((f) => /(^|\/)tsconfig\.json$/.test(f.path) && !f.path.includes('node_modules/'));
@@ -159,27 +167,22 @@ export async function readImportGraph(files: readonly TreeFile[], git: GitOption
     }
   }
   const imports = new Map<string, string[]>();
+  const keys = new Map<string, string[]>();
   const unparsed = new Map<string, string>();
   const tooLarge: string[] = [];
   for (const f of sources) {
-    if (cache.large.has(f.oid)) {
-      tooLarge.push(f.path);
-      continue;
-    }
-    imports.set(f.path, cache.specifiers.get(f.oid) ?? []);
-    const error = cache.errors.get(f.oid);
-    if (error) unparsed.set(f.path, error);
+    const known = index.get(f.path);
+    if (!known || known.oid !== f.oid) continue;
+    if (known.large) tooLarge.push(f.path);
+    if (known.error !== undefined) unparsed.set(f.path, known.error);
+    imports.set(f.path, known.specifiers);
+    keys.set(f.path, known.keys);
   }
-  const importers = lazyImporters(imports, makeResolver(new Set(files.map((f) => f.path)), aliases));
-  if (cacheFile && missing.length > 0) {
-    const keep = new Set(sources.map((f) => f.oid));
-    writeImportsCache(cacheFile, {
-      specifiers: new Map([...cache.specifiers].filter(([oid]) => keep.has(oid))),
-      errors: new Map([...cache.errors].filter(([oid]) => keep.has(oid))),
-      large: new Set([...cache.large].filter((oid) => keep.has(oid))),
-    });
+  const importers = lazyImporters(imports, makeResolver(new Set(files.map((f) => f.path)), aliases), keys);
+  if (cacheFile && (stale.length > 0 || index.size !== imports.size)) {
+    writeImportsIndex(cacheFile, new Map([...index].filter(([path]) => imports.has(path))));
   }
-  return { importers, unparsed, tooLarge, parsed: missing.length, cached: sources.length - missing.length };
+  return { importers, unparsed, tooLarge, parsed: wantedOids.length, cached: sources.length - stale.length };
 }
 
 /** `test.history` when the policy does not set it: commits of the claims ref read for co-changes. */

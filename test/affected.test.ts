@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../core/policy.js';
 import { selectTests } from '../core/sampling.js';
-import { readImportsCache, readRecentCommits } from '../server/test-evidence.js';
+import { readImportsIndex, readRecentCommits } from '../server/test-evidence.js';
 import { cli, cloneAs, commit, git, makeUpstream, push, tempDir, type FileChange } from './helpers/git.js';
 
 const pad = (i: number) => String(i).padStart(2, '0');
@@ -118,7 +118,7 @@ describe('bad input', () => {
       'src/m03.mjs': 'export const f = (x) => x + 3; // touched\n',
     });
     mkdirSync(join(upstream, 'agent-hooks'), { recursive: true });
-    writeFileSync(join(upstream, 'agent-hooks', 'imports-cache'), 'agent-hooks imports-cache 1\nnot-an-oid\t./x\n!\n>\n\u0000\u0001garbage');
+    writeFileSync(join(upstream, 'agent-hooks', 'imports-index'), `agent-hooks imports-index 1\nnot-an-oid\tsrc/m03.mjs\t-\n${'0'.repeat(40)}\ttest/t03.test.mjs\t-\t./x\n\u0000\u0001garbage`);
     const list = cli(['test', '--fast', '--list', '--agent', agent], { cwd: a });
     expect(list.exitCode, list.stderr).toBe(0);
     const notes = list.stdout.split('\n').filter((l) => l.startsWith('NOTE: '));
@@ -131,11 +131,11 @@ describe('bad input', () => {
     const r = push(a);
     expect(r.stderr).toMatch(/remote: NOTE: test\/jsx\.test\.mjs: cannot parse/);
     expect(r.stderr).toMatch(/remote: Tests: failed .*\(1 changed, 1 affected, 3 sampled of 41 files/);
-    const cache = readImportsCache(join(upstream, 'agent-hooks', 'imports-cache'));
-    expect([...cache.specifiers.values()]).toContainEqual(['../src/m03.mjs']);
-    expect([...cache.specifiers.values()].flat()).not.toContain('./m01.mjs'); // the huge file was never parsed
-    expect(cache.large.size).toBe(1);
-    expect(readFileSync(join(upstream, 'agent-hooks', 'imports-cache'), 'utf8')).not.toMatch(/garbage|not-an-oid/);
+    const cache = readImportsIndex(join(upstream, 'agent-hooks', 'imports-index'));
+    expect(cache.get('test/t03.test.mjs')?.specifiers).toEqual(['node:test', 'node:assert', '../src/m03.mjs']);
+    expect(cache.get('test/jsx.test.mjs')?.error).toMatch(/Parse error/);
+    expect(cache.get('src/generated.mjs')).toMatchObject({ large: true, specifiers: [] }); // never parsed
+    expect(readFileSync(join(upstream, 'agent-hooks', 'imports-index'), 'utf8')).not.toMatch(/garbage|not-an-oid/);
   });
 
   it('a failure is remembered: the next change of the same file selects the test that failed ("failed before")', () => {
