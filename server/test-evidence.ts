@@ -112,6 +112,9 @@ export interface ImportGraph {
   cached: number;
 }
 
+/** The imports cache is rewritten when this many of a tree's files are not in it (or it holds this many others). */
+export const REWRITE_STALE = 200;
+
 /** Blobs are read from git in batches of this many. */
 const BATCH = 2000;
 
@@ -121,7 +124,7 @@ const BATCH = 2000;
  * cat-file`, sizes first: a file over {@link MAX_PARSE_BYTES} is skipped); they resolve against
  * the tree's paths and the tsconfig.json files' aliases, on demand. A symlink counts as an import
  * of its target. Without `cacheDir` nothing is cached. The cache is rewritten (atomically,
- * holding this tree's files) when anything was parsed or removed. @throws GitError when git
+ * holding this tree's files) when it lags the tree by more than {@link REWRITE_STALE} files. @throws GitError when git
  * cannot read the tree's objects.
  */
 export async function readImportGraph(files: readonly TreeFile[], git: GitOptions, cacheDir?: string): Promise<ImportGraph> {
@@ -179,7 +182,9 @@ export async function readImportGraph(files: readonly TreeFile[], git: GitOption
     keys.set(f.path, known.keys);
   }
   const importers = lazyImporters(imports, makeResolver(new Set(files.map((f) => f.path)), aliases), keys);
-  if (cacheFile && (stale.length > 0 || index.size !== imports.size)) {
+  // Rewriting 20,000 lines costs more than parsing a few blobs again: the cache is rewritten
+  // only when it is missing or lags this tree by more than REWRITE_STALE files.
+  if (cacheFile && (index.size === stale.length || stale.length > REWRITE_STALE || index.size - imports.size > REWRITE_STALE)) {
     writeImportsIndex(cacheFile, new Map([...index].filter(([path]) => imports.has(path))));
   }
   return { importers, unparsed, tooLarge, parsed: wantedOids.length, cached: sources.length - stale.length };
