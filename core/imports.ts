@@ -37,7 +37,9 @@ export interface ParsedImports {
 }
 
 const REQUIRE = /(?<![\w$.])require\s*\(\s*(['"])([^'"\n\r]+)\1\s*\)/g;
-const FROM = /(?<![\w$.])(?:import|export)\b[^'"`;]*?\bfrom\s*(['"])([^'"\n\r]+)\1/g;
+// Linear on hostile input: `import ... from` matched from the `from` alone (an over-match is a
+// harmless extra edge); a lazy `import[^;]*?from` took 2 s on 140 kB of `import import ...`.
+const FROM = /(?<![\w$.])from\s*(['"])([^'"\n\r]+)\1/g;
 const BARE_IMPORT = /(?<![\w$.])import\s*\(?\s*(['"])([^'"\n\r]+)\1/g;
 
 const scan = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[2]!);

@@ -136,3 +136,21 @@ describe('imports', () => {
     expect(reachedByImports(['c.ts'], importers)).toEqual(new Map([['b.ts', { source: 'c.ts', depth: 1 }], ['a.ts', { source: 'c.ts', depth: 2 }], ['t.test.ts', { source: 'c.ts', depth: 3 }]]));
   });
 });
+
+describe('hostile sources', () => {
+  it('the text scan stays linear: 1 MB built to make a lazy regex backtrack is read at once', async () => {
+    await initImportParser();
+    // A syntax error sends each file to the text scan; each used to cost O(n^2) there.
+    for (const text of ['import '.repeat(140_000) + '(', 'export x from '.repeat(70_000) + '(', "import \"x'".repeat(100_000), "require('x\"".repeat(90_000)]) {
+      const started = process.hrtime.bigint();
+      const parsed = parseImports(text);
+      expect(parsed.error).toBeDefined();
+      // Not a timing assertion of the suite: a quadratic scan takes minutes here, a linear one milliseconds.
+      expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(20);
+    }
+  });
+  it('specifiers cannot name a path outside the tree or an absolute one', () => {
+    const r = makeResolver(new Set(['etc/passwd', 'a.ts']));
+    expect(['../etc/passwd', '/etc/passwd', '../../a', 'file:///etc/passwd', './a/../../a'].map((s) => r.resolve('src/x.ts', s))).toEqual(['etc/passwd', undefined, undefined, undefined, 'a.ts']);
+  });
+});
