@@ -79,7 +79,12 @@ export interface PathAliases {
  */
 export function parseTsconfigAliases(path: string, text: string): PathAliases | undefined {
   const errors: ParseError[] = [];
-  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
+  let value: unknown;
+  try {
+    value = parseJsonc(text, errors, { allowTrailingComma: true });
+  } catch {
+    return undefined; // nesting deep enough to exhaust the stack: a pushed file must not break the hook
+  }
   if (errors.length > 0 || typeof value !== 'object' || value === null) return undefined;
   const options = (value as { compilerOptions?: { baseUrl?: unknown; paths?: unknown } }).compilerOptions;
   if (typeof options !== 'object' || options === null) return undefined;

@@ -149,6 +149,10 @@ describe('hostile sources', () => {
       expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(20);
     }
   });
+  it('a tsconfig.json nested a million deep is ignored, not a crash', () => {
+    expect(parseTsconfigAliases('tsconfig.json', '['.repeat(1_000_000))).toBeUndefined();
+    expect(parseTsconfigAliases('tsconfig.json', `{"compilerOptions":{"paths":${'['.repeat(200_000)}}}`)).toBeUndefined();
+  });
   it('specifiers cannot name a path outside the tree or an absolute one', () => {
     const r = makeResolver(new Set(['etc/passwd', 'a.ts']));
     expect(['../etc/passwd', '/etc/passwd', '../../a', 'file:///etc/passwd', './a/../../a'].map((s) => r.resolve('src/x.ts', s))).toEqual(['etc/passwd', undefined, undefined, undefined, 'a.ts']);
