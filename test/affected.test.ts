@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../core/policy.js';
 import { selectTests } from '../core/sampling.js';
-import { readImportsIndex, readRecentCommits } from '../server/test-evidence.js';
+import { readImportGraph, readImportsIndex, readRecentCommits, readTreeFiles } from '../server/test-evidence.js';
 import { cli, cloneAs, commit, git, makeUpstream, push, tempDir, type FileChange } from './helpers/git.js';
 
 const pad = (i: number) => String(i).padStart(2, '0');
@@ -136,6 +136,18 @@ describe('bad input', () => {
     expect(cache.get('test/jsx.test.mjs')?.error).toMatch(/Parse error/);
     expect(cache.get('src/generated.mjs')).toMatchObject({ large: true, specifiers: [] }); // never parsed
     expect(readFileSync(join(upstream, 'agent-hooks', 'imports-index'), 'utf8')).not.toMatch(/garbage|not-an-oid/);
+  });
+
+  it('the imports cache: a second read of a tree parses only the files whose blob changed; no cache dir parses all', async () => {
+    const { a } = project('agent-1');
+    const state = tempDir();
+    const first = await readImportGraph(readTreeFiles('HEAD', { cwd: a }), { cwd: a }, state);
+    expect([first.parsed, first.cached]).toEqual([81, 0]); // 40 modules, 40 tests, src/lib.mjs
+    commit(a, { 'src/m01.mjs': 'export const f = (x) => x + 1; // edited\n', 'src/m02.mjs': 'export const f = (x) => x + 2; // edited\n' });
+    const second = await readImportGraph(readTreeFiles('HEAD', { cwd: a }), { cwd: a }, state);
+    expect([second.parsed, second.cached]).toEqual([2, 79]);
+    expect(second.importers.get('src/m01.mjs')).toEqual(['test/t01.test.mjs']);
+    expect((await readImportGraph(readTreeFiles('HEAD', { cwd: a }), { cwd: a })).parsed).toBe(81);
   });
 
   it('a failure is remembered: the next change of the same file selects the test that failed ("failed before")', () => {
