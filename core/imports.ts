@@ -12,13 +12,10 @@
 import { init, parse } from 'es-module-lexer';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 
-/** Files whose imports are read: JS and TS sources. */
-export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'] as const;
-
 /** Files above this size (bytes) are not parsed (generated bundles); they get no import edges. */
 export const MAX_PARSE_BYTES = 1024 * 1024;
 
-/** Whether a path is a JS/TS source whose imports are read. */
+/** Whether a path is a JS/TS source whose imports are read (.ts .tsx .mts .cts .js .jsx .mjs .cjs; not .d.ts). */
 export function isSourcePath(path: string): boolean {
   return SOURCE_PATH.test(path) && !path.endsWith('.d.ts');
 }
