@@ -33,6 +33,21 @@ function soakSection() {
   return at >= 0 ? text.slice(at) : '## Soak\n\nNot run yet: `npm run soak`.\n';
 }
 
+/**
+ * The affected-first selection section of the current RESULTS.md, kept across `npm run bench`:
+ * it compares against another build's hook (`node bench/selection.mjs --baseline <dir>`), so it is
+ * measured by hand when selection changes.
+ */
+function selectionSection() {
+  const fallback = '## 6. Affected-first selection\n\nNot run yet: `node bench/selection.mjs --baseline <a build of main>`.\n';
+  if (!existsSync(results)) return fallback;
+  const text = readFileSync(results, 'utf8');
+  const at = text.indexOf('## 6. Affected-first selection');
+  if (at < 0) return fallback;
+  const end = text.indexOf('\n## ', at + 1);
+  return end < 0 ? text.slice(at) : text.slice(at, end + 1);
+}
+
 try {
   for (const name of ['lease-match', 'sandbox']) await build({ entryPoints: [join(here, `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', mainFields: ['module', 'main'], outfile: join(dir, `${name}.mjs`), logLevel: 'warning' });
   const git = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
@@ -97,6 +112,7 @@ try {
     '|---|---|---|---|---|',
     withAim(node(join(dir, 'lease-match.mjs')), 1, 'below 1x'),
     '',
+    selectionSection(),
     soakSection(),
   ].join('\n');
   writeFileSync(results, report);

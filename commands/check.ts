@@ -42,6 +42,7 @@ export async function check(repo: AgentRepo, range: string, ref: string | undefi
       policy: input.policy.test,
       seed: input.pusher.id ?? 'unknown',
       changed: [...readChangedPaths(newOid, [oldOid], { ...repo.git, env }).keys()],
+      ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       concurrency: input.testConcurrency,
       progress: (line) => process.stderr.write(`${line}\n`),
     });

@@ -1,33 +1,64 @@
 // `agent-hooks test --fast [--agent ID] [--all]`: the pusher's sample, run locally exactly as
 // pre-receive would choose it, on the working tree.
 import { spawnSync } from 'node:child_process';
-import { selectTests, testArgv } from '../core/sampling.js';
-import { gitText, listPaths, readChangedPaths } from '../git/git.js';
+import { formatSelection, selectionJson } from '../core/selection.js';
+import { testArgv } from '../core/sampling.js';
+import { gitText, readChangedPaths } from '../git/git.js';
 import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, testEnvironment } from '../server/sandbox.js';
+import { statePaths } from '../server/state.js';
+import { readTestSelection } from '../server/test-evidence.js';
 import { readClaimsState, type AgentRepo } from './agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
 
+/** How `test` runs: every file (`all`), and whether it only lists the selection (`list`, as JSON with `json`). */
+export interface TestFastOptions {
+  /** Return the output (its last 8 KiB) instead of writing it: the MCP server's stdout is the protocol. */
+  capture?: boolean;
+  all?: boolean;
+  list?: boolean;
+  json?: boolean;
+}
+
 /**
- * Selects like pre-receive: the test files of HEAD's tree, seeded with the agent id, plus the
- * test files changed by commits not yet on the claims branch, plus `test.always`; `all` runs every
- * test file. Runs `test.command` in the repository's top level with the hook's clean environment,
- * output straight to the terminal. Exit 1 when the tests fail.
+ * Selects like pre-receive: HEAD's tree, the paths changed by commits not yet on the claims
+ * branch, the claims branch's recent history, seeded with the agent id (imports parsed once per
+ * file version, cached in `<git-common-dir>/agent-hooks/`); `all` runs every test file. With
+ * `list`, prints the selection with each file's reasons (`--json`: `{"seed","total","files":
+ * [{"path","reasons"}]}`) and runs nothing. Otherwise runs `test.command` in the repository's top
+ * level with the hook's clean environment, output straight to the terminal; exit 1 when tests fail.
  * Not sandboxed unless the clone sets `git config agenthooks.testSandbox auto|required` (the
  * local default is `off`: an agent runs code it already has); then it runs in the same bwrap
  * sandbox as pre-receive (the work tree, its .git included, is the only writable place; no
  * network unless `test.network`).
  */
-export async function testFast(repo: AgentRepo, agent: string | undefined, all: boolean, options: { capture?: boolean } = {}): Promise<CommandResult & { output?: string }> {
+export async function testFast(repo: AgentRepo, agent: string | undefined, options: TestFastOptions = {}): Promise<CommandResult & { output?: string }> {
+  const { all = false } = options;
   const seed = agent ?? repo.agent.id;
   if (!seed) return { exitCode: EXIT.usage, lines: ['ERROR: no agent id to seed the sample; fix: --agent <id>, or export AGENT_ID=<id>'] };
   const state = readClaimsState(repo, repo.openedAt, Date.now());
   const test = state.policy.test;
   if (!test) return { exitCode: EXIT.failed, lines: [`ERROR: no "test" section in agent-hooks.json on ${state.refName}; fix: add test.command and test.files`] };
   const top = gitText(['rev-parse', '--show-toplevel'], repo.git);
+  const commonDir = gitText(['rev-parse', '--path-format=absolute', '--git-common-dir'], repo.git);
   const changed = [...readChangedPaths('HEAD', repo.openedAt ? [repo.openedAt] : [], repo.git).keys()];
-  const selection = selectTests(listPaths('HEAD', repo.git), test, seed, changed, all);
+  const { selection: picked, notes } = await readTestSelection({
+    git: repo.git,
+    treeish: 'HEAD',
+    ...(repo.openedAt ? { claimsTip: repo.openedAt } : {}),
+    changed,
+    policy: test,
+    seed,
+    stateDir: statePaths(commonDir).home,
+    all,
+  });
+  if (options.list) {
+    if (options.json) return { exitCode: EXIT.ok, lines: [JSON.stringify(selectionJson(picked))] };
+    return { exitCode: EXIT.ok, lines: [...notes, ...(picked.files.length === 0 ? [`no test files match ${test.files.join(', ')}`] : formatSelection(picked))] };
+  }
+  const selection = { files: picked.files.map((f) => f.path), total: picked.total };
   if (selection.files.length === 0) return { exitCode: EXIT.ok, lines: [`no test files match ${test.files.join(', ')}`] };
-  const header = `Tests: running ${selection.files.length} of ${selection.total} files (${all ? 'all' : `sample ${Math.round(test.sample * 100)}%, seed ${seed}`}): ${selection.files.join(' ')}`;
+  if (!options.capture) for (const note of notes) process.stdout.write(`${note}\n`);
+  const header = `Tests: running ${selection.files.length} of ${selection.total} files (${all ? 'all' : `${picked.changed + picked.affected} affected, ${picked.sampled} sampled, seed ${seed}`}): ${selection.files.join(' ')}`;
   if (!options.capture) process.stdout.write(`${header}\n`);
   const argv = testArgv(test.command, selection.files);
   // capture: the output is returned (the MCP server's stdout is the protocol), its last 8 KiB kept.

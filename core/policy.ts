@@ -1,5 +1,6 @@
 // The policy: `agent-hooks.json` at the root of the claims ref's tree (DESIGN.md "Settings").
 // Pure: text in, a Policy or readable problems out.
+import { compilePattern, globProblem } from './glob.js';
 import { parseJson } from './json.js';
 import { showJson, suggest } from './text.js';
 
@@ -21,6 +22,12 @@ export interface TestPolicy {
   setupNetwork?: boolean;
   /** A JUnit XML report the command writes, relative to the checkout: names failing tests and shows which files ran. */
   junit?: string;
+  /** `{"src/parser/**": ["test/parser/**"]}`: a change to a path matching a key selects the test files matching its globs. */
+  map?: Record<string, string[]>;
+  /** Affected tests beyond this fraction of all test files are cut by evidence rank (default 0.5). */
+  maxAffected?: number;
+  /** How many recent commits of the claims ref are read for co-changes (default 2000; 0: none). */
+  history?: number;
 }
 
 /** The whole policy with defaults filled in. `locks.ttl` and `locks.skew` are seconds. */
@@ -50,6 +57,32 @@ const argv: Check = (v) => (isStringArray(v) && v.length > 0 ? undefined : 'must
 const wholeSeconds = (min: number, max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be whole seconds from ${min} to ${max}`;
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+/** Why a glob of `test.*` is not acceptable (the lease rules, and picomatch must compile it). */
+function testGlobProblem(glob: string): string | undefined {
+  const problem = globProblem(glob);
+  if (problem) return problem;
+  try {
+    compilePattern(glob)('x');
+    return undefined;
+  } catch (error) {
+    return `is not a valid glob (${(error as Error).message})`;
+  }
+}
+
+const testMap: Check = (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object of globs to arrays of test globs, e.g. {"src/parser/**": ["test/parser/**"]}';
+  for (const [from, to] of Object.entries(v)) {
+    const keyProblem = testGlobProblem(from);
+    if (keyProblem) return `key ${showJson(from)} ${keyProblem}`;
+    if (!isStringArray(to) || to.length === 0) return `${showJson(from)} must map to a non-empty array of test globs`;
+    for (const glob of to) {
+      const problem = testGlobProblem(glob);
+      if (problem) return `glob ${showJson(glob)} of ${showJson(from)} ${problem}`;
+    }
+  }
+  return undefined;
+};
+
 const fraction: Check = (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a number greater than 0 and at most 1');
 
 /** A relative POSIX path inside the repository: no leading `/`, no `.` or `..` segment, no `\`. */
@@ -84,6 +117,9 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     network: boolean,
     setupNetwork: boolean,
     junit: (v) => (typeof v === 'string' ? relativePathProblem(v) : 'must be a relative path'),
+    map: testMap,
+    maxAffected: fraction,
+    history: (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100000 ? undefined : 'must be a whole number of commits from 0 to 100000'),
   },
   notify: { rejections: boolean },
 };

@@ -3,9 +3,13 @@
 import { createHash } from 'node:crypto';
 import { compilePattern } from './glob.js';
 import type { TestPolicy } from './policy.js';
+import { formatSelectionCounts, rankOf, selectTestFiles, type Selection } from './selection.js';
 import { quote } from './text.js';
 
-/** The chosen test files and why: `sampled` by rank, `changed` by the push, `always` by policy. `total` test files in the tree. */
+/**
+ * The chosen test files (for the runner, in run order) and the selection they come from:
+ * `sampled` by rank, `changed` by the push, `always` by policy. `total` test files in the tree.
+ */
 export interface TestSelection {
   files: string[];
   sampled: string[];
@@ -14,6 +18,8 @@ export interface TestSelection {
   total: number;
   seed: string;
   sample: number;
+  /** The full selection with each file's reasons (DESIGN.md "Which tests a change runs"). */
+  picked: Selection;
 }
 
 const matcher = (globs: readonly string[]) => {
@@ -21,28 +27,34 @@ const matcher = (globs: readonly string[]) => {
   return (path: string) => tests.some((t) => t(path));
 };
 
-/** Rank of a test file for a seed: hex SHA-256 of `seed NUL path`; the same on every machine. */
-export const rankOf = (seed: string, path: string): string => createHash('sha256').update(`${seed}\0${path}`).digest('hex');
+export { rankOf };
+
+/** The runner's view of a selection: its files in run order, and which came from where. */
+export function toTestSelection(picked: Selection, sample: number): TestSelection {
+  const withReason = (r: string) => picked.files.filter((f) => f.reasons.at(-1) === r || f.reasons[0] === r).map((f) => f.path);
+  return {
+    files: picked.files.map((f) => f.path),
+    sampled: withReason('sample'),
+    changed: withReason('changed'),
+    always: picked.files.filter((f) => f.reasons.includes('always')).map((f) => f.path),
+    total: picked.total,
+    seed: picked.seed,
+    sample,
+    picked,
+  };
+}
 
 /**
- * Selects the tests of a tree: the files matching `test.files`, ranked by {@link rankOf} with the
- * seed (the pusher's agent id), the first `ceil(sample x n)` of them (at least one), plus every
- * test file the push changed that is still in the tree, plus the `test.always` matches; sorted.
- * `all` selects every test file (`agent-hooks test --all`).
+ * Selects the tests of a tree from the change alone, without the evidence readers (no import
+ * graph, history or failures): the changed test files still in the tree, names matching changed
+ * files, `test.map`, `test.always`, and the hash sample ({@link rankOf} with the seed, the
+ * pusher's agent id) filling up to `ceil(sample x n)` (at least one); `files` sorted. `all`
+ * selects every test file (`agent-hooks test --all`). Pushes and `test --fast` use
+ * server/test-evidence.ts readTestSelection, which adds the evidence.
  */
 export function selectTests(paths: readonly string[], policy: TestPolicy, seed: string, changed: readonly string[], all = false): TestSelection {
-  const isTest = matcher(policy.files);
-  const tests = paths.filter(isTest);
-  const count = all ? tests.length : Math.min(tests.length, Math.max(1, Math.ceil(policy.sample * tests.length)));
-  const sampled = tests
-    .map((path) => ({ path, rank: rankOf(seed, path) }))
-    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
-    .slice(0, count)
-    .map((t) => t.path);
-  const inTree = new Set(tests);
-  const changedTests = changed.filter((p) => inTree.has(p));
-  const always = tests.filter(matcher(policy.always));
-  return { files: [...new Set([...sampled, ...changedTests, ...always])].sort(), sampled: sampled.sort(), changed: changedTests, always, total: tests.length, seed, sample: all ? 1 : policy.sample };
+  const selection = toTestSelection(selectTestFiles({ paths, changed, seed, policy, all }), all ? 1 : policy.sample);
+  return { ...selection, files: [...selection.files].sort(), sampled: [...selection.sampled].sort() };
 }
 
 /** The test argv: the files replace a `{files}` argument, else they are appended. */
@@ -96,7 +108,7 @@ export const MAX_FAILURE_LINES = 20;
  */
 export function formatTestReport(refName: string, selection: TestSelection, run: TestRun, reproduce: string, logPath: string): { lines: string[]; passed: boolean } {
   const t = selection.files.length;
-  const what = `(sample ${Math.round(selection.sample * 100)}% of ${selection.total} files, seed ${selection.seed})`;
+  const what = `(${formatSelectionCounts(selection.picked)})`;
   const passed = run.exitCode === 0 && !run.timedOut && run.missing.length === 0;
   const ending = run.signal ? `was killed by signal ${run.signal}` : `exited with code ${run.exitCode}`;
   const lines: string[] = [];
@@ -105,7 +117,7 @@ export function formatTestReport(refName: string, selection: TestSelection, run:
     lines.push(`ERROR: ${refName}: tests timed out after ${run.seconds} s (test.timeout); fix: make the slow test faster, or raise test.timeout; ${reproduce}`);
   } else {
     const failed = run.failedFiles ? run.failedFiles.length : passed ? 0 : t;
-    const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed, 0 failed` : `failed ${run.signal ? `(killed by signal ${run.signal})` : `with exit code ${run.exitCode}`} (${t} files)`;
+    const counted = run.failedFiles ? `${t - failed}/${t} passed, ${failed} failed` : passed ? `${t}/${t} passed` : `failed ${run.signal ? `(killed by signal ${run.signal})` : `with exit code ${run.exitCode}`} (${t} files)`;
     lines.push(`Tests: ${counted} ${what}`);
   }
   // Failure lines are the pushed tests' own output: untrusted. Their text never carries a

@@ -214,14 +214,17 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'test',
-    describe: 'Run the sample of tests pre-receive would run for you, on this working tree.',
+    describe: 'Run (or list, with --list) the selection of tests pre-receive would run for you, on this working tree: changed and affected tests first, then the sample.',
     options: {
       fast: { type: 'boolean', describe: 'the sample (the default)' },
       agent: { type: 'string', value: 'ID', describe: 'seed the sample as this agent (default: your agent id)' },
       all: { type: 'boolean', describe: 'run every test file' },
+      list: { type: 'boolean', describe: 'list the selection with the reason for each file; run nothing' },
+      json: { type: 'boolean', describe: 'with --list: {"seed","total","files":[{"path","reasons"}]}' },
     },
-    examples: ['agent-hooks test --fast'],
-    run: (p) => testFast(agentRepo(false), str(p, 'agent'), flag(p, 'all')),  // async since the sandbox
+    examples: ['agent-hooks test --fast', 'agent-hooks test --fast --list', 'agent-hooks test --fast --list --json'],
+    check: (p) => (flag(p, 'json') && !flag(p, 'list') ? '--json goes with --list; fix: agent-hooks test --fast --list --json' : undefined),
+    run: (p) => testFast(agentRepo(false), str(p, 'agent'), { all: flag(p, 'all'), list: flag(p, 'list'), json: flag(p, 'json') }),
   },
   {
     name: 'gc',

@@ -193,7 +193,7 @@ const SLOW_TOOLS: Record<string, (ctx: McpContext, args: unknown) => Promise<Cal
   },
   test_fast: (ctx, raw) => {
     const args = z.object(TEST_INPUT).parse(raw);
-    return call(ctx, false, async (repo) => fromCommand(await testFast(repo, undefined, args.all ?? false, { capture: true })));
+    return call(ctx, false, async (repo) => fromCommand(await testFast(repo, undefined, { all: args.all ?? false, capture: true })));
   },
 };
 

@@ -39,6 +39,7 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
       policy: test!,
       seed: input.pusher.id ?? 'unknown',
       changed: run.changed,
+      ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       concurrency: input.testConcurrency,
       progress: (line) => process.stderr.write(`${line}\n`),
       webhookUrl: url,

@@ -9,7 +9,8 @@ import { tryLock } from './pid-lock.js';
 import { statePaths } from './state.js';
 import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
-import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
+import { failuresFromOutput, formatTestReport, selectionKey, setupKey, testArgv, toTestSelection, type TestRun, type TestSelection } from '../core/sampling.js';
+import { readTestSelection, readTreeFiles, recordFailures } from './test-evidence.js';
 import { formatTime } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
 import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
@@ -23,6 +24,8 @@ export interface PushTestInput {
   policy: TestPolicy;
   seed: string;
   changed: readonly string[];
+  /** The claims ref's tip before the push: its recent history gives co-change evidence. */
+  claimsTip?: string;
   /** `agenthooks.testConcurrency`: how many test runs at once (pool slots). */
   concurrency: number;
   progress: (line: string) => void;
@@ -151,12 +154,11 @@ function pruneLogs(dir: string): void {
 export async function runPushTests(input: PushTestInput): Promise<{ lines: string[]; passed: boolean; selection?: TestSelection }> {
   const { policy, git } = input;
   const tree = gitText(['rev-parse', `${input.newOid}^{tree}`], git);
-  const entries = runGit(['ls-tree', '-r', '-z', '--full-tree', tree], git).stdout.toString('utf8').split('\0').filter(Boolean).map((record) => {
-    const tab = record.indexOf('\t');
-    return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
-  });
+  const entries = readTreeFiles(tree, git);
   const paths = entries.map((e) => e.path);
-  const selection = selectTests(paths, policy, input.seed, input.changed);
+  const state = statePaths(input.gitDir);
+  const picked = await readTestSelection({ git, treeish: tree, files: entries, ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}), changed: input.changed, policy, seed: input.seed, stateDir: state.home });
+  const selection = toTestSelection(picked.selection, policy.sample);
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;
   const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
@@ -220,7 +222,8 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     run.failures = run.failures.map((f) => f.split(`file://${inside}/`).join('').split(`${inside}/`).join(''));
     const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
     const { passed } = formatted;
-    const lines = [...warnings, ...formatted.lines];
+    const lines = [...warnings, formatted.lines[0]!, ...picked.notes, ...formatted.lines.slice(1)];
+    if (!passed && !run.timedOut) recordFailures(state.home, input.changed, run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f))));
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);

@@ -16,6 +16,9 @@ export const STATE_DIR = 'agent-hooks';
  * - `notify.log`: what the Slack sender did (webhook URL redacted);
  * - `overrides.log`: admin overrides, JSON lines;
  * - `claims-cache.json`: parsed claims keyed by the claims ref's oid;
+ * - `imports-index`: the import specifiers of the last tree's JS/TS files, by path and blob oid (server/test-evidence.ts);
+ * - `history-cache`: the path lists of the claims ref's recent commits (server/test-evidence.ts);
+ * - `failed-before.json`: which test files failed when which paths changed (server/test-evidence.ts);
  * - `test/`: pooled test work trees (`slot-N`), dependency states and test logs;
  * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`).
  */
