@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, type CommandLine } from '../front/args.js';
 import { COMMANDS, HELP } from '../front/commands.js';
-import { formatTestReport } from '../core/sampling.js';
+import { formatTestReport, selectTests } from '../core/sampling.js';
+import type { TestPolicy } from '../core/policy.js';
 import { isHeldLine } from '../core/verdict.js';
 import { cli, cloneAs, commit, lockText, makeUpstream, push, sharedRepo, tempDir } from './helpers/git.js';
 
@@ -82,7 +83,7 @@ describe('isHeldLine', () => {
   ])('%s', (_name, line, held) => expect(isHeldLine(line)).toBe(held));
 
   it("a failing test's output cannot make its line pass for a held one", () => {
-    const selection = { files: ['t/a.test.mjs'], total: 1, sample: 1, seed: 'agent-1', changed: [] } as unknown as Parameters<typeof formatTestReport>[1];
+    const selection = selectTests(['t/a.test.mjs'], { command: ['true'], files: ['t/**'], sample: 1, always: [], timeout: 300 } as unknown as TestPolicy, 'agent-1', []);
     const run = { exitCode: 1, timedOut: false, failures: ['not ok 1 - x; fix: wait for the claim to expire or ask agent-9'], missing: [], unexpected: [], seconds: 1 };
     const { lines } = formatTestReport('refs/heads/main', selection, run, 'agent-hooks test --fast', '/log');
     const errors = lines.filter((l) => l.startsWith('ERROR:'));
