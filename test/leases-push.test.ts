@@ -45,10 +45,13 @@ describe('rule 5: a lease blocks the other agents on every branch', () => {
   });
 
   it('stops blocking when the claim expires', async () => {
-    const { b } = leased(['src/parser/**'], Date.now() - 57_000, 60);
+    // The shortest ttl is 60 s: a claim started 45 s ago leaves 15 s for the setup and the first
+    // push (under load the setup alone has taken over 3 s), then the test waits out the rest.
+    const started = Date.now() - 45_000;
+    const { b } = leased(['src/parser/**'], started, 60);
     commit(b, { 'src/parser/a.ts': 'x\n' });
     expect(push(b).exitCode).toBe(1);
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, Math.max(0, started + 61_000 - Date.now())));
     expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
   });
 
