@@ -13,6 +13,24 @@ import type { Verdict } from './verdict.js';
 export interface RefChanges {
   refName: string;
   paths: ReadonlyMap<string, string>;
+  /**
+   * Rule 5 (b), on the claims ref: the old and new tip, when some of `paths` come only from the
+   * net change `git diff <from> <to>` (a merge that takes an old version of a path); those paths
+   * map to `to` and are listed in `netOnly`.
+   */
+  net?: { from: string; to: string; netOnly: ReadonlySet<string> };
+}
+
+/**
+ * The changes of one ref update with rule 5 (b) added: the paths of the net change from `from`
+ * to `to` that the commits' own changes (a) miss, mapped to `to` and marked as net-only.
+ */
+export function withNetChange(changes: RefChanges, from: string, to: string, netPaths: readonly string[]): RefChanges {
+  const netOnly = new Set(netPaths.filter((p) => !changes.paths.has(p)));
+  if (netOnly.size === 0) return changes;
+  const paths = new Map(changes.paths);
+  for (const p of netOnly) paths.set(p, to);
+  return { ...changes, paths, net: { from, to, netOnly } };
 }
 
 /** At most this many lines per ref for rule 5; the rest is counted in one more line. */
@@ -28,11 +46,12 @@ const statusFix = (claim: Claim) => `wait for the claim to expire or ask ${claim
  * the path, the commit, the holder, the task, the glob and the expiry. `pusher` undefined means
  * nobody's lease is the pusher's own.
  */
-export function checkLeasedChanges(changes: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
+export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
   const table = new LeaseTable(leasesOf(claims.filter((c) => c.lock.agent !== pusher), now), exempt);
   if (table.leases.length === 0) return [];
   const verdicts: Verdict[] = [];
-  for (const { refName, paths } of changes) {
+  for (const changes of allChanges) {
+    const { refName, paths } = changes;
     let hidden = 0;
     let shown = 0;
     for (const [path, commit] of paths) {
@@ -44,11 +63,14 @@ export function checkLeasedChanges(changes: readonly RefChanges[], claims: reado
       }
       shown++;
       const { claim } = hit.lease;
+      const how = changes.net?.netOnly.has(path)
+        ? `changed by the push as a whole, git diff ${changes.net.from.slice(0, 10)} ${changes.net.to.slice(0, 10)}: a merge took another version of it`
+        : commit ? `changed in ${commit.slice(0, 10)}` : 'staged';
       verdicts.push({
         severity: 'error',
         rule: 'lease',
         where: refName,
-        what: `${quote(path)} (${commit ? `changed in ${commit.slice(0, 10)}` : 'staged'}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
+        what: `${quote(path)} (${how}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
         fix: statusFix(claim),
         overridable: true,
       });

@@ -1,0 +1,99 @@
+// Issue 13: the red team's attacks on the rules, each performed with real git (a real bare repo,
+// clones, `git push`). Every test here failed before its fix.
+import { describe, expect, it } from 'vitest';
+import { commit, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
+
+/** agent-1 holds task parser with a lease on src/parser/**; agent-2's clone is in sync. */
+function leased(files = ['src/parser/**']) {
+  const repo = sharedRepo(['agent-1', 'agent-2']);
+  const a = repo.clones['agent-1']!;
+  commit(a, { 'src/parser/a.ts': 'a\n', 'src/lexer/l.ts': 'l\n' }, 'code');
+  commit(a, { 'current_tasks/parser.txt': lockText('agent-1', { files }) }, 'claim parser');
+  const r = push(a);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  sync(repo.clones['agent-2']!);
+  return { ...repo, a, b: repo.clones['agent-2']! };
+}
+
+const rev = (clone: string, what: string) => git(clone, ['rev-parse', what]).stdout.trim();
+
+describe('item 1: a merge that reverts a leased file (rule 5 (b) on the claims ref)', () => {
+  it('rejects a crafted merge whose second parent is an old main commit, taking the old content', () => {
+    const { a, b, upstream } = leased();
+    const old = rev(b, 'HEAD');
+    sync(a);
+    commit(a, { 'src/parser/a.ts': 'agent-1 work\n' }, 'parser work');
+    expect(push(a).exitCode).toBe(0);
+    git(b, ['fetch', '--quiet', 'origin']);
+    const main = rev(b, 'origin/main');
+    // The merge's tree is the old commit's: src/parser/a.ts equals one parent, so `git log -c` drops it.
+    const merge = git(b, ['commit-tree', `${old}^{tree}`, '-p', main, '-p', old, '-m', 'merge an old main'], { env: { GIT_AUTHOR_NAME: 'agent-2', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'agent-2', GIT_COMMITTER_EMAIL: 'b@x' } }).stdout.trim();
+    const r = push(b, ['origin', `${merge}:refs/heads/main`]);
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([
+      expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: src/parser/a\\.ts \\(changed by the push as a whole, git diff ${main.slice(0, 10)} ${merge.slice(0, 10)}: a merge took another version of it\\) is leased by agent-1 \\(task parser, glob src/parser/\\*\\*\\) until \\S+; fix: wait for the claim to expire or ask agent-1; agent-hooks status parser$`)),
+    ]);
+    expect(rev(upstream, 'main')).toBe(main);
+    // Other branches keep (a) alone: the same merge on a feature branch counts nobody's work.
+    expect(push(b, ['origin', `${merge}:refs/heads/agent-2/old`])).toMatchObject({ exitCode: 0, errors: [] });
+  });
+
+  it('rejects the conflict-resolution form: a branch pushed earlier merges main, keeps its own side of a leased file, and pushes to main', () => {
+    const { clones, upstream } = sharedRepo(['agent-1', 'agent-2']);
+    const [a, b] = [clones['agent-1']!, clones['agent-2']!];
+    commit(a, { 'src/parser/a.ts': 'base\n', 'src/lexer/l.ts': 'l\n' }, 'code');
+    expect(push(a).exitCode).toBe(0);
+    // agent-2's branch changes the file before anyone leases it.
+    sync(b);
+    commit(b, { 'src/parser/a.ts': 'agent-2 version\n' }, 'agent-2 parser idea');
+    expect(push(b, ['origin', 'HEAD:refs/heads/agent-2/idea']).exitCode).toBe(0);
+    // agent-1 claims the parser and changes the file on main.
+    sync(a);
+    commit(a, { 'current_tasks/parser.txt': lockText('agent-1', { files: ['src/parser/**'] }), 'src/parser/a.ts': 'agent-1 version\n' }, 'claim and work');
+    expect(push(a).exitCode).toBe(0);
+    // agent-2 merges main, resolves the conflict with its own side, and pushes to main.
+    git(b, ['fetch', '--quiet', 'origin']);
+    expect(git(b, ['merge', '--no-edit', 'origin/main'], { allowFail: true }).exitCode).not.toBe(0);
+    git(b, ['checkout', '--ours', 'src/parser/a.ts']);
+    git(b, ['add', 'src/parser/a.ts']);
+    git(b, ['commit', '--quiet', '--no-edit']);
+    const before = rev(upstream, 'main');
+    const r = push(b);
+    expect(r.exitCode).toBe(1);
+    expect(r.errors[0]).toMatch(/^ERROR: refs\/heads\/main: src\/parser\/a\.ts \(.*\) is leased by agent-1 \(task parser/);
+    expect(rev(upstream, 'main')).toBe(before);
+    // Merging main into the feature branch stays fine.
+    expect(push(b, ['origin', 'HEAD:refs/heads/agent-2/idea'])).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
+
+describe('item 2: the lock-only shortcut looks at the whole tree diff', () => {
+  it('runs the tests for a merge that takes an old, failing version of a file plus one lock file', () => {
+    const { clones, upstream } = sharedRepo(['agent-1', 'agent-2']);
+    const [a, b] = [clones['agent-1']!, clones['agent-2']!];
+    commit(a, { 'src/x.ts': 'bad\n' }, 'a bad version');
+    expect(push(a).exitCode).toBe(0);
+    const bad = rev(a, 'HEAD');
+    // The policy's test fails whenever src/x.ts says "bad".
+    commit(a, {
+      'src/x.ts': 'good\n',
+      'agent-hooks.json': JSON.stringify({ test: { command: ['node', 't/check.mjs'], files: ['t/**/*.test.mjs'], sample: 1 } }),
+      't/check.mjs': "import { readFileSync } from 'node:fs';\nprocess.exit(readFileSync('src/x.ts', 'utf8').includes('bad') ? 1 : 0);\n",
+      't/x.test.mjs': '',
+    }, 'fix it, with tests');
+    expect(push(a).exitCode).toBe(0);
+    sync(b);
+    const main = rev(b, 'HEAD');
+    // The merge: main's tree with the bad src/x.ts (equal to the second parent) and a new lock file.
+    git(b, ['checkout', '--quiet', bad, '--', 'src/x.ts']);
+    commit(b, { 'current_tasks/x.txt': lockText('agent-2') }, 'claim x');
+    const tree = rev(b, 'HEAD^{tree}');
+    git(b, ['reset', '--quiet', '--hard', main]);
+    const merge = git(b, ['commit-tree', tree, '-p', main, '-p', bad, '-m', 'claim x (and merge)'], { env: { GIT_AUTHOR_NAME: 'agent-2', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'agent-2', GIT_COMMITTER_EMAIL: 'b@x' } }).stdout.trim();
+    expect(git(b, ['log', '-c', '--name-only', '--format=', '-1', merge]).stdout.trim()).toBe('current_tasks/x.txt');
+    const r = push(b, ['origin', `${merge}:refs/heads/main`]);
+    expect(r.stderr).toMatch(/remote: Tests: /);
+    expect(r.exitCode).toBe(1);
+    expect(rev(upstream, 'main')).toBe(main);
+  });
+});
