@@ -132,13 +132,14 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const changes: RefChanges[] = [];
   const judged = updates.filter((u) => !isDelete(u) && (othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0)));
   // A ref may point at a tag of a tree (never at a commit): `git log` lists none of its paths,
-  // so every path of that tree counts as changed (issue 13, item 16). A blob has no path.
+  // so the tree's difference from the claims ref's tip counts as its change (every path when
+  // there is no tip). A blob has no path.
   const peeled = othersHoldLeases ? readPeeledTypes(judged.map((u) => u.newOid), git) : new Map<string, string | undefined>();
   for (const u of judged) {
     const type = peeled.get(u.newOid);
     let refChanges: RefChanges = {
       refName: u.refName,
-      paths: type === 'tree' ? new Map(listPaths(u.newOid, git).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git),
+      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git),
     };
     if (u === claimsUpdate && claimsNet && oldTip) refChanges = withNetChange(refChanges, oldTip, u.newOid, claimsNet);
     changes.push(refChanges);

@@ -97,3 +97,20 @@ describe('item 2: the lock-only shortcut looks at the whole tree diff', () => {
     expect(rev(upstream, 'main')).toBe(main);
   });
 });
+
+describe('item 16: a tag that points at a tree', () => {
+  it('judges the tree\'s paths against the leases', () => {
+    const { b, upstream } = leased();
+    commit(b, { 'src/parser/a.ts': 'agent-2 in a tree\n' }, 'work');
+    const tree = rev(b, 'HEAD^{tree}');
+    git(b, ['tag', '-a', '-m', 'a tree', 'tree-tag', tree]);
+    const r = push(b, ['origin', 'refs/tags/tree-tag']);
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([expect.stringMatching(/^ERROR: refs\/tags\/tree-tag: src\/parser\/a\.ts \(changed in [0-9a-f]{10}\) is leased by agent-1 \(task parser/)]);
+    expect(git(upstream, ['tag', '-l']).stdout).toBe('');
+    // A tree tag that leaves the leased paths as they are on main is fine, and so is a tag of a blob.
+    git(b, ['tag', '-a', '-m', 'main tree', 'main-tree', rev(b, 'origin/main^{tree}')]);
+    git(b, ['tag', '-a', '-m', 'a blob', 'blob-tag', rev(b, 'HEAD:src/parser/a.ts')]);
+    expect(push(b, ['origin', 'refs/tags/main-tree', 'refs/tags/blob-tag'])).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
