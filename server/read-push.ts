@@ -1,7 +1,7 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
 import { resolve } from 'node:path';
-import type { Claim } from '../core/claim.js';
+import type { Claim, TreeEntry } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
 import { readCache, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
@@ -148,7 +148,16 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[] } = { claimsRef: config.claimsRef, claimsTip: oldTip, claimsNet, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
+    // A pushed policy that moves the locks dir: the new dir's lock files, to tell a moved claim from a voided one.
+    const newText = newPolicy && newPolicy.oid !== oldPolicy?.oid ? newPolicy.content.toString('utf8') : undefined;
+    const newDir = newText === undefined ? undefined : policyFromText(newText).policy.locks.dir;
+    let movedLocks: TreeEntry[] | undefined;
+    if (newDir !== undefined && newDir !== locksDir) {
+      movedLocks = listTree(newTip, newDir, git);
+      for (const [oid, object] of readObjects(lockBlobsToRead(movedLocks), git)) if (object) blobs.set(oid, object.content);
+    }
     input.claimsUpdate = {
+      movedLocks,
       fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
       diff,
       blobs,

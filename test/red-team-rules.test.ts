@@ -114,3 +114,46 @@ describe('item 16: a tag that points at a tree', () => {
     expect(push(b, ['origin', 'refs/tags/main-tree', 'refs/tags/blob-tag'])).toMatchObject({ exitCode: 0, errors: [] });
   });
 });
+
+describe('item 3: a policy push that cancels other agents\' leases', () => {
+  it('rejects exempting, moving the locks dir or lowering the ttl under another agent\'s active claim, unless an admin overrides; the holder may', () => {
+    const { a, b, upstream } = leased();
+    const attacks: [string, unknown, RegExp][] = [
+      ['exempt', { leases: { exempt: ['src/**'] } }, /leases\.exempt src\/\*\* takes src\/parser\/a\.ts out of its lease/],
+      ['move the locks dir', { locks: { dir: 'tasks' } }, /locks\.dir moves to tasks without its lock file/],
+      ['lower the ttl', { locks: { ttl: 60 } }, /locks\.ttl 60 ends it at \S+/],
+    ];
+    for (const [name, policy, how] of attacks) {
+      sync(b);
+      commit(b, { 'agent-hooks.json': JSON.stringify(policy) }, name);
+      const r = push(b);
+      expect(r.exitCode, name).toBe(1);
+      expect(r.errors, name).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: agent-hooks\\.json: the policy change would void or weaken the active claim of task parser held by agent-1 until \\S+ \\(src/parser/\\*\\*\\): .*${how.source}.*; fix: wait until the claim is released or expires \\(agent-hooks status parser\\), or ask an admin to push with -o override=<reason>$`))]);
+    }
+    // The next push, editing the leased file, is still refused.
+    sync(b);
+    commit(b, { 'src/parser/a.ts': 'agent-2\n' });
+    expect(push(b).exitCode).toBe(1);
+
+    // The holder may weaken its own claim; an admin may override for others.
+    sync(a);
+    commit(a, { 'agent-hooks.json': JSON.stringify({ locks: { ttl: 3600 } }) }, 'shorter ttl');
+    expect(push(a)).toMatchObject({ exitCode: 0, errors: [] });
+    git(upstream, ['config', '--add', 'agenthooks.admin', 'agent-2']);
+    sync(b);
+    commit(b, { 'agent-hooks.json': JSON.stringify({ leases: { exempt: ['src/**'] } }) }, 'exempt src');
+    expect(push(b).exitCode).toBe(1);
+    const overridden = push(b, ['-o', 'override=src is shared now', 'origin', 'HEAD:main']);
+    expect(overridden.exitCode, overridden.stderr).toBe(0);
+    expect(overridden.warnings.join('\n')).toMatch(/would void or weaken the active claim of task parser/);
+  });
+
+  it('allows the same policy change once the claim is released', () => {
+    const { a, b } = leased();
+    commit(a, { 'current_tasks/parser.txt': null }, 'release');
+    expect(push(a).exitCode).toBe(0);
+    sync(b);
+    commit(b, { 'agent-hooks.json': JSON.stringify({ leases: { exempt: ['src/**'] }, locks: { ttl: 60 } }) });
+    expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
