@@ -104,7 +104,7 @@ export interface LeaseOverlapInput {
  */
 export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
   const verdicts: Verdict[] = [];
-  const exempt = input.exempt.map(compilePattern);
+  const exempt = input.exempt.map((g) => compilePattern(g, 'miss'));
   const others = leasesOf(input.claims, input.now).filter((l) => !input.leases.some((n) => n.claim.lock.agent === l.claim.lock.agent));
   const othersTable = new LeaseTable(others, input.exempt);
   const leasable = input.paths.filter((p) => !othersTable.isExempt(p));

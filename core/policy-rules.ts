@@ -44,9 +44,9 @@ export function checkPolicyChange(input: PolicyChangeInput): Verdict[] {
   if (others.length === 0) return [];
   const verdicts: Verdict[] = [];
   const addedExempt = newPolicy.leases.exempt.filter((g) => !oldPolicy.leases.exempt.includes(g));
-  const wasExempt = oldPolicy.leases.exempt.map(compilePattern);
+  const wasExempt = oldPolicy.leases.exempt.map((g) => compilePattern(g, 'miss'));
   const isNewlyExempt = (() => {
-    const matchers = addedExempt.map(compilePattern);
+    const matchers = addedExempt.map((g) => compilePattern(g));
     return (path: string) => matchers.some((m) => m(path)) && !wasExempt.some((m) => m(path));
   })();
   let paths: readonly string[] | undefined;

@@ -17,7 +17,7 @@ export interface TestSelection {
 }
 
 const matcher = (globs: readonly string[]) => {
-  const tests = globs.map(compilePattern);
+  const tests = globs.map((g) => compilePattern(g));
   return (path: string) => tests.some((t) => t(path));
 };
 

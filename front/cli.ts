@@ -13,6 +13,7 @@ import { RepoError } from '../git/repo.js';
 import { uninstall } from '../installer/uninstall.js';
 import { runDemo } from './demo.js';
 import { claimArgumentProblems } from '../core/plans.js';
+import { splitGlobList } from '../core/glob.js';
 import { openAgentRepo, type AgentRepo } from '../commands/agent-repo.js';
 import { EXIT, type CommandResult } from '../core/result.js';
 import { claim, gc, release, renew, status } from '../commands/claims.js';
@@ -110,7 +111,8 @@ async function main(): Promise<void> {
           .option('message', { alias: 'm', type: 'string', describe: 'one-line description' }),
       async (argv) => {
         const repo = agentRepo(true);
-        const files = argv.files.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+        // Split at top-level commas only: `src/{parser,lexer}/**` is one glob.
+        const files = argv.files.flatMap(splitGlobList);
         const problems = claimArgumentProblems(argv.task, repo.agent.id, files, argv.ttl);
         if (problems.length > 0) throw new UsageError(problems.join('; '));
         render(await claim(repo, argv.task, files, argv.ttl, argv.message));

@@ -1,7 +1,8 @@
 // Issue 13: the red team's attacks on the rules, each performed with real git (a real bare repo,
 // clones, `git push`). Every test here failed before its fix.
 import { describe, expect, it } from 'vitest';
-import { commit, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
+import { spawnSync } from 'node:child_process';
+import { cli, commit, fixtureEnv, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
 
 /** agent-1 holds task parser with a lease on src/parser/**; agent-2's clone is in sync. */
 function leased(files = ['src/parser/**']) {
@@ -155,5 +156,61 @@ describe('item 3: a policy push that cancels other agents\' leases', () => {
     sync(b);
     commit(b, { 'agent-hooks.json': JSON.stringify({ leases: { exempt: ['src/**'] }, locks: { ttl: 60 } }) });
     expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
+
+describe('item 4: brace globs in lists', () => {
+  it('keeps src/{parser,lexer}/** whole in claim --files and in the .txt format, and rejects an unbalanced brace', () => {
+    const { clones } = sharedRepo(['agent-1', 'agent-2']);
+    const [a, b] = [clones['agent-1']!, clones['agent-2']!];
+    commit(a, { 'src/parser/p.ts': 'p\n', 'src/lexer/l.ts': 'l\n', 'docs/d.md': 'd\n' }, 'code');
+    expect(push(a).exitCode).toBe(0);
+    const claimed = cli(['claim', 'front', '--files', 'src/{parser,lexer}/**,docs/**'], { cwd: a });
+    expect(claimed.exitCode, claimed.stderr).toBe(0);
+    expect(git(a, ['show', 'origin/main:current_tasks/front.txt']).stdout).toMatch(/^files: src\/\{parser,lexer\}\/\*\*, docs\/\*\*$/m);
+    sync(b);
+    for (const path of ['src/parser/p.ts', 'src/lexer/l.ts', 'docs/d.md']) {
+      commit(b, { [path]: 'agent-2\n' }, path);
+      const r = push(b);
+      expect(r.errors, path).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: ${path.replace(/[./]/g, '\\$&')} .*is leased by agent-1 \\(task front`))]);
+      sync(b);
+    }
+    // Unbalanced braces protect nothing: refused by claim (exit 2) and by pre-receive (rule 1).
+    const cut = cli(['claim', 'half', '--files', 'src/{parser'], { cwd: b });
+    expect(cut.exitCode).toBe(2);
+    expect(cut.stderr).toMatch(/--files "?src\/\{parser"? has an unbalanced "\{"/);
+    commit(b, { 'current_tasks/half.txt': 'agent: agent-2\nstarted: ' + new Date().toISOString() + '\nfiles: src/{parser\n' }, 'half a glob');
+    expect(push(b).errors).toEqual([expect.stringMatching(/^ERROR: refs\/heads\/main: current_tasks\/half\.txt:3: glob "src\/\{parser" in "files" has an unbalanced "\{"/)]);
+  });
+});
+
+describe('item 11: a lease glob that stalls matching (ReDoS)', () => {
+  /** A push with a hard deadline: a stalled hook fails the test instead of hanging it. */
+  const pushWithin = (clone: string, ms = 60_000) => {
+    const r = spawnSync('git', ['push', 'origin', 'HEAD:main'], { cwd: clone, env: fixtureEnv(), encoding: 'utf8', timeout: ms });
+    if (r.error) throw new Error(`git push did not finish within ${ms} ms`);
+    return { exitCode: r.status, errors: r.stderr.split('\n').filter((l) => l.startsWith('remote: ERROR: ')).map((l) => l.slice(8).trimEnd()) };
+  };
+  const bomb = `gen/**/${'*?'.repeat(16)}x`;
+
+  it('refuses the glob at claim time, and a claim from before the limit cannot stall a push', () => {
+    const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
+    const [a, b] = [clones['agent-1']!, clones['agent-2']!];
+    commit(a, { 'current_tasks/gen.txt': lockText('agent-1', { files: [bomb] }) }, 'claim gen');
+    const r = pushWithin(a);
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([expect.stringMatching(/current_tasks\/gen\.txt:3: glob "gen\/\*\*\/(\*\?)+x" in "files" has 17 wildcard runs .* at most 3 are allowed/)]);
+    expect(cli(['claim', 'gen', '--files', bomb], { cwd: a })).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/has 17 wildcard runs/) });
+
+    // The same lock file written straight into the bare repo (a claim made before the limit).
+    const blob = git(upstream, ['hash-object', '-w', '--stdin'], { input: lockText('agent-1', { files: [bomb] }) }).stdout.trim();
+    git(upstream, ['read-tree', 'main'], { env: { GIT_INDEX_FILE: `${upstream}/planted-index` } });
+    git(upstream, ['update-index', '--add', '--cacheinfo', `100644,${blob},current_tasks/gen.txt`], { env: { GIT_INDEX_FILE: `${upstream}/planted-index` } });
+    const tree = git(upstream, ['write-tree'], { env: { GIT_INDEX_FILE: `${upstream}/planted-index` } }).stdout.trim();
+    const planted = git(upstream, ['commit-tree', tree, '-p', 'main', '-m', 'old claim'], { env: { GIT_AUTHOR_NAME: 'agent-1', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'agent-1', GIT_COMMITTER_EMAIL: 'a@x' } }).stdout.trim();
+    git(upstream, ['update-ref', 'refs/heads/main', planted]);
+    sync(b);
+    commit(b, { [`gen/${'a'.repeat(40)}.ts`]: 'x\n' }, 'generated code');
+    expect(pushWithin(b, 30_000).exitCode).toBe(0);
   });
 });
