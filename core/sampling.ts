@@ -45,9 +45,21 @@ export function selectTests(paths: readonly string[], policy: TestPolicy, seed: 
   return { files: [...new Set([...sampled, ...changedTests, ...always])].sort(), sampled: sampled.sort(), changed: changedTests, always, total: tests.length, seed, sample: all ? 1 : policy.sample };
 }
 
-/** The test argv: the files replace a `{files}` argument, else they are appended. */
+/**
+ * The test argv: the files replace a `{files}` argument, else they are appended. A file whose
+ * path starts with `-` would be read by the runner as an option (`--test-name-pattern=X.test.mjs`
+ * makes `node --test` skip every test); pre-receive refuses such names ({@link optionLikeTestFiles}),
+ * and here they are passed as `./<path>` all the same.
+ */
 export function testArgv(command: readonly string[], files: readonly string[]): string[] {
-  return command.includes('{files}') ? command.flatMap((arg) => (arg === '{files}' ? files : [arg])) : [...command, ...files];
+  const safe = files.map((f) => (f.startsWith('-') ? `./${f}` : f));
+  return command.includes('{files}') ? command.flatMap((arg) => (arg === '{files}' ? safe : [arg])) : [...command, ...safe];
+}
+
+/** The test files (paths matching `test.files`) whose name starts with `-`, which a runner would take for an option. */
+export function optionLikeTestFiles(paths: readonly string[], policy: TestPolicy): string[] {
+  const isTest = matcher(policy.files);
+  return paths.filter((p) => p.startsWith('-') && isTest(p));
 }
 
 /** Whether a ref is tested: it matches one of `test.refs` (globs of ref names), default the claims ref. */

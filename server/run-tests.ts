@@ -9,8 +9,8 @@ import { tryLock } from './pid-lock.js';
 import { statePaths } from './state.js';
 import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
-import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
-import { formatTime } from '../core/text.js';
+import { failuresFromOutput, formatTestReport, optionLikeTestFiles, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
+import { formatTime, quote } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
 import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
 
@@ -156,6 +156,10 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
   });
   const paths = entries.map((e) => e.path);
+  const optionLike = optionLikeTestFiles(paths, policy);
+  if (optionLike.length > 0) {
+    return { lines: optionLike.slice(0, 20).map((f) => `ERROR: ${input.refName}: test file ${quote(f)} starts with "-", so the test runner would read it as an option; fix: git mv -- ${quote(f)} <a name without a leading "-">`), passed: false };
+  }
   const selection = selectTests(paths, policy, input.seed, input.changed);
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;

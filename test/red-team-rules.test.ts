@@ -214,3 +214,19 @@ describe('item 11: a lease glob that stalls matching (ReDoS)', () => {
     expect(pushWithin(b, 30_000).exitCode).toBe(0);
   });
 });
+
+describe('item 5: a test file named like an option', () => {
+  it('refuses a tested push whose test file name starts with "-"', () => {
+    const { clones, upstream } = sharedRepo(['agent-1']);
+    const a = clones['agent-1']!;
+    commit(a, { 'agent-hooks.json': JSON.stringify({ test: { command: ['node', '--test'], files: ['**/*.test.mjs'], sample: 1 } }), 'ok.test.mjs': "import test from 'node:test';\ntest('ok', () => {});\n" }, 'tests');
+    expect(push(a).exitCode).toBe(0);
+    // node --test reads the name as --test-name-pattern=NOMATCH.test.mjs and skips every test.
+    commit(a, { '--test-name-pattern=NOMATCH.test.mjs': "import test from 'node:test';\ntest('fails', () => { throw new Error('broken'); });\n" }, 'a failing test named like an option');
+    const before = git(upstream, ['rev-parse', 'main']).stdout;
+    const r = push(a);
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual(['ERROR: refs/heads/main: test file --test-name-pattern=NOMATCH.test.mjs starts with "-", so the test runner would read it as an option; fix: git mv -- --test-name-pattern=NOMATCH.test.mjs <a name without a leading "-">']);
+    expect(git(upstream, ['rev-parse', 'main']).stdout).toBe(before);
+  });
+});
