@@ -8,7 +8,7 @@ import { statePaths } from './state.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
 import { withNetChange, type RefChanges } from '../core/lease-rules.js';
-import { needsCommitterName, parsePushOptions, resolvePusher } from '../core/identity.js';
+import { needsCommitterName, parsePushOptions, resolvePusher, trustedIdentityEnv } from '../core/identity.js';
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
@@ -93,7 +93,9 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.
-  const needsCommitter = needsCommitterName(env, pushOptions);
+  // Identity variables count only where an authenticating server set them (issue 13 item 12).
+  const identity = trustedIdentityEnv(env, pushOptions);
+  const needsCommitter = needsCommitterName(identity.env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
   const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
   const objects = readObjects(specs, git);
@@ -102,12 +104,13 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
 
   const { policy, problems } = policyFromText(oldPolicy?.content.toString('utf8'));
-  const pusher = resolvePusher({
-    env,
+  const resolved = resolvePusher({
+    env: identity.env,
     pushOptions,
     committerName: tipObject ? identityNameOf(tipObject) : undefined,
     requireAuthenticated: config.requireAuthenticated,
   });
+  const pusher = { ...resolved, verdicts: [...identity.verdicts, ...resolved.verdicts] };
 
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
   // A push that leaves the claims ref alone reads them from the cache when the tip is the same.

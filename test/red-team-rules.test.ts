@@ -2,7 +2,9 @@
 // clones, `git push`). Every test here failed before its fix.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cli, commit, fixtureEnv, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
+import { join } from 'node:path';
+import { cli, commit, fixtureEnv, git, lockText, push, sendersDone, sharedRepo, sync, waitFor } from './helpers/git.js';
+import { FakeSlack } from './helpers/slack.js';
 
 /** agent-1 holds task parser with a lease on src/parser/**; agent-2's clone is in sync. */
 function leased(files = ['src/parser/**']) {
@@ -228,5 +230,76 @@ describe('item 5: a test file named like an option', () => {
     expect(r.exitCode).toBe(1);
     expect(r.errors).toEqual(['ERROR: refs/heads/main: test file --test-name-pattern=NOMATCH.test.mjs starts with "-", so the test runner would read it as an option; fix: git mv -- --test-name-pattern=NOMATCH.test.mjs <a name without a leading "-">']);
     expect(git(upstream, ['rev-parse', 'main']).stdout).toBe(before);
+  });
+});
+
+describe('item 9: push options with a newline', () => {
+  /** Runs one of the bare repo's installed hooks as receive-pack would, with crafted push options. */
+  const runHook = (upstream: string, hook: string, stdin: string, options: string[], env: Record<string, string> = {}) => {
+    const optionEnv = Object.fromEntries([['GIT_PUSH_OPTION_COUNT', String(options.length)], ...options.map((o, i) => [`GIT_PUSH_OPTION_${i}`, o])]);
+    const r = spawnSync(join(upstream, 'hooks', hook), [], { cwd: upstream, env: fixtureEnv({ GIT_DIR: '.', ...optionEnv, ...env }), input: stdin, encoding: 'utf8' });
+    return { exitCode: r.status, stderr: r.stderr };
+  };
+
+  it('git itself refuses them, so the test hands them to the hooks as a raw receive-pack client would', () => {
+    const { clones } = sharedRepo(['agent-1']);
+    const r = git(clones['agent-1']!, ['push', '-o', 'agent=a\nx', 'origin', 'HEAD:refs/heads/x'], { allowFail: true });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/new line/);
+  });
+
+  it('pre-receive rejects a push option with a control character', () => {
+    const { upstream, clones } = sharedRepo(['agent-1']);
+    const tip = rev(clones['agent-1']!, 'HEAD');
+    const r = runHook(upstream, 'pre-receive', `${'0'.repeat(40)} ${tip} refs/heads/forge\n`, ['agent=agent-1', 'note=hi\nERROR: fake']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('ERROR: '))).toEqual(['ERROR: push: push option 2 "note=hi\\nERROR: fake" contains a control character; fix: push options are one line of text: git push -o key=value']);
+  });
+
+  it('post-receive spools every option encoded: a newline can neither forge a ref or pusher nor suppress the notice', async () => {
+    const slack = await new FakeSlack().start();
+    try {
+      const { upstream, clones } = sharedRepo(['agent-1']);
+      const a = clones['agent-1']!;
+      git(upstream, ['config', 'agenthooks.slack.webhookUrl', slack.url]);
+      commit(a, { 'x.txt': 'x\n' }, 'x');
+      expect(push(a, ['origin', 'HEAD:refs/heads/work']).exitCode).toBe(0);
+      await waitFor(() => slack.delivered().length === 1);
+      // post-receive again, for the same update, with options built to add lines to the spooled event.
+      const tip = rev(a, 'HEAD');
+      const forged = `x\nupdate ${'0'.repeat(40)} ${tip} refs/heads/forged\noption agent=mallory\nenv GL_USER=mallory`;
+      expect(runHook(upstream, 'post-receive', `${'0'.repeat(40)} ${tip} refs/heads/work\n`, [forged, 'x\nsurprise line']).exitCode).toBe(0);
+      await waitFor(() => slack.delivered().length === 2);
+      await sendersDone(upstream);
+      const text = JSON.parse(slack.received.at(-1)!.text).text as string;
+      expect(text).toMatch(/^agent-1 pushed to upstream\.git/);
+      expect(text).not.toMatch(/forged|mallory/);
+      expect(text).toMatch(/work/);
+    } finally {
+      await slack.stop();
+    }
+  });
+});
+
+describe('item 12: identity variables set by the client on a local push', () => {
+  it('does not take GL_USER from the pusher\'s own environment, for requireAuthenticated or for a lease', () => {
+    const { b, upstream } = leased();
+    // agent-2 poses as the lease holder with gitolite's variable over a local path.
+    commit(b, { 'src/parser/a.ts': 'agent-2 as agent-1\n' });
+    const posing = push(b, ['origin', 'HEAD:main'], { GL_USER: 'agent-1' });
+    expect(posing.exitCode, posing.stderr).toBe(1);
+    expect(posing.warnings, posing.stderr).toContain('WARNING: push: GL_USER=agent-1 was not set by an authenticating git server (no GL_REPO, GL_TID beside it: a local or file:// push?), so it is no identity; ignored; fix: unset GL_USER; push through the authenticating server, or with -o agent=<your-agent-id>');
+    expect(posing.errors[0]).toMatch(/^ERROR: refs\/heads\/main: src\/parser\/a\.ts .*is leased by agent-1/);
+    // gitolite's bypass variable means nobody's access was checked.
+    const bypass = push(b, ['origin', 'HEAD:main'], { GL_USER: 'agent-1', GL_REPO: 'upstream', GL_TID: '1', GL_BYPASS_ACCESS_CHECKS: '1' });
+    expect(bypass.exitCode).toBe(1);
+    expect(bypass.warnings.join('\n')).toMatch(/GL_USER=agent-1 was not set by an authenticating git server \(GL_BYPASS_ACCESS_CHECKS is set/);
+
+    git(upstream, ['config', 'agenthooks.requireAuthenticated', 'true']);
+    sync(b);
+    commit(b, { 'src/lexer/l.ts': 'free\n' });
+    const required = push(b, ['origin', 'HEAD:main'], { GL_USER: 'agent-2' });
+    expect(required.exitCode).toBe(1);
+    expect(required.errors).toContain('ERROR: push: this repository requires an authenticated pusher (agenthooks.requireAuthenticated) and the server gave none; fix: push through the authenticating git server (ssh or https), not the file system');
   });
 });
