@@ -158,17 +158,20 @@ export function globBase(pattern: string): string {
  * from before the limit) and a path longer than {@link MAX_MATCHED_PATH} are judged by the
  * glob's literal base alone (`whenCostly` 'match', for leases: errs on the side of the lease),
  * or match nothing ('miss', for exempt globs and a lease's `!` exclusions: the same side).
+ * `nocase` ignores case (for case-variant collisions, core/lease.ts).
  */
-export function compilePattern(pattern: string, whenCostly: 'match' | 'miss' = 'match'): (path: string) => boolean {
+export function compilePattern(pattern: string, whenCostly: 'match' | 'miss' = 'match', nocase = false): (path: string) => boolean {
+  const fold = nocase ? (text: string) => text.toLowerCase() : (text: string) => text;
   if (!isGlobPattern(pattern)) {
-    const literal = unescapeGlob(pattern);
-    return (path) => path === literal || path.startsWith(`${literal}/`);
+    const literal = fold(unescapeGlob(pattern));
+    return (path) => fold(path) === literal || fold(path).startsWith(`${literal}/`);
   }
-  const base = globBase(pattern);
-  const underBase = whenCostly === 'miss' ? () => false : (path: string) => base === '' || path === base || path.startsWith(`${base}/`);
+  const base = fold(globBase(pattern));
+  const underBase = whenCostly === 'miss' ? () => false : (path: string) => base === '' || fold(path) === base || fold(path).startsWith(`${base}/`);
   if (complexityProblem(pattern)) return underBase;
   // flags 's': git allows newlines in paths, and without dotAll a `.` in picomatch's regex would
   // not match one, so `leased/**` would miss `leased/a<LF>b` (found by test/hostile-inputs).
-  const regex = picomatch(pattern, { dot: true, flags: 's' });
+  // picomatch takes `flags` over `nocase`, so case-insensitive is the `i` flag here.
+  const regex = picomatch(pattern, { dot: true, flags: nocase ? 'si' : 's' });
   return (path) => (path.length > MAX_MATCHED_PATH ? underBase(path) : regex(path));
 }

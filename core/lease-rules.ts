@@ -43,7 +43,8 @@ const statusFix = (claim: Claim) => `wait for the claim to expire or ask ${claim
 
 /**
  * Rule 5: every changed path covered by an active lease of another agent is an error, naming
- * the path, the commit, the holder, the task, the glob and the expiry. `pusher` undefined means
+ * the path, the commit, the holder, the task, the glob and the expiry. A path that differs from a
+ * leased one only in case counts as leased (one file on a case-insensitive checkout). `pusher` undefined means
  * nobody's lease is the pusher's own.
  */
 export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
@@ -55,7 +56,7 @@ export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: re
     let hidden = 0;
     let shown = 0;
     for (const [path, commit] of paths) {
-      const [hit] = table.match(path);
+      const [hit] = [...table.match(path), ...table.matchCaseVariants(path)];
       if (!hit) continue;
       if (shown === MAX_PATH_LINES) {
         hidden++;
@@ -66,11 +67,13 @@ export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: re
       const how = changes.net?.netOnly.has(path)
         ? `changed by the push as a whole, git diff ${changes.net.from.slice(0, 10)} ${changes.net.to.slice(0, 10)}: a merge took another version of it`
         : commit ? `changed in ${commit.slice(0, 10)}` : 'staged';
+      // A case-variant collides with the leased path on case-insensitive checkouts (macOS, Windows).
+      const variant = hit.caseVariant ? ', and differs only in case from paths it covers, which are one file on a case-insensitive checkout' : '';
       verdicts.push({
         severity: 'error',
         rule: 'lease',
         where: refName,
-        what: `${quote(path)} (${how}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
+        what: `${quote(path)} (${how}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}${variant}) until ${formatTime(claim.expiresAt)}`,
         fix: statusFix(claim),
         overridable: true,
       });

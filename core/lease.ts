@@ -18,6 +18,8 @@ export interface Lease {
 export interface LeaseHit {
   lease: Lease;
   glob: string;
+  /** The path matches only when case is ignored: a case-variant of a leased path. */
+  caseVariant?: boolean;
 }
 
 // The literal directory a pattern can only match under: core/glob.ts globBase. A shorter base
@@ -41,16 +43,23 @@ interface Entry {
   glob: string;
   /** Compiled on first use: most buckets are never visited by a small set of paths. */
   test?: (path: string) => boolean;
+  nocase?: (path: string) => boolean;
 }
 
 /**
  * Many leases compiled once for many lookups. Patterns are bucketed by their literal base
- * directory, so a path is only tested against patterns whose base is one of its ancestors, and
- * a pattern is compiled the first time a path reaches its bucket; exempt paths match nothing.
+ * directory (lower-cased), so a path is only tested against patterns whose base is one of its
+ * ancestors, and a pattern is compiled the first time a path reaches its bucket; exempt paths
+ * match nothing.
+ *
+ * Globs are case-sensitive ({@link match}); {@link matchCaseVariants} finds the paths that
+ * differ from a leased one only in case (`SRC/parser/a.ts` under `src/parser/**`), which rule 5
+ * treats as leased (issue 13 item 17): on a case-insensitive checkout (macOS, Windows) git writes
+ * both entries to one file, so such a push rewrites the leased file for those agents.
  */
 export class LeaseTable {
   private readonly buckets = new Map<string, Entry[]>();
-  private readonly excluded = new Map<Lease, (path: string) => boolean>();
+  private readonly excluded = new Map<Lease, { exact: (path: string) => boolean; nocase: (path: string) => boolean }>();
   private readonly exempt: (path: string) => boolean;
 
   constructor(readonly leases: readonly Lease[], exempt: readonly string[]) {
@@ -58,35 +67,60 @@ export class LeaseTable {
     this.exempt = (path) => exemptMatchers.some((m) => m(path));
     for (const lease of leases) {
       for (const glob of lease.include) {
-        const base = baseOf(glob);
+        const base = baseOf(glob).toLowerCase();
         const entries = this.buckets.get(base) ?? [];
         entries.push({ lease, glob });
         this.buckets.set(base, entries);
       }
       if (lease.exclude.length > 0) {
-        const excludes = lease.exclude.map((g) => compilePattern(g, 'miss'));
-        this.excluded.set(lease, (path) => excludes.some((m) => m(path)));
+        const exact = lease.exclude.map((g) => compilePattern(g, 'miss'));
+        const nocase = lease.exclude.map((g) => compilePattern(g, 'miss', true));
+        this.excluded.set(lease, { exact: (path) => exact.some((m) => m(path)), nocase: (path) => nocase.some((m) => m(path)) });
       }
     }
   }
 
-  /** The leases that cover `path`, at most one hit per lease (its first matching pattern). */
+  /** The leases that cover `path`, at most one hit per lease (its first matching pattern). Case-sensitive. */
   match(path: string): LeaseHit[] {
+    return this.lookup(path, false);
+  }
+
+  /**
+   * The leases that cover `path` only when case is ignored (`SRC/parser/a.ts` under
+   * `src/parser/**`): case-variants of leased paths, which rule 5 treats as leased.
+   */
+  matchCaseVariants(path: string): LeaseHit[] {
+    return this.lookup(path, true);
+  }
+
+  private lookup(path: string, variants: boolean): LeaseHit[] {
     if (this.buckets.size === 0 || this.exempt(path)) return [];
     const hits: LeaseHit[] = [];
     const seen = new Set<Lease>();
+    const found: LeaseHit[] = [];
     const visit = (base: string) => {
       for (const entry of this.buckets.get(base) ?? []) {
         if (seen.has(entry.lease)) continue;
         entry.test ??= compilePattern(entry.glob);
-        if (!entry.test(path) || this.excluded.get(entry.lease)?.(path)) continue;
-        seen.add(entry.lease);
-        hits.push({ lease: entry.lease, glob: entry.glob });
+        if (entry.test(path) && !this.excluded.get(entry.lease)?.exact(path)) {
+          seen.add(entry.lease);
+          if (!variants) hits.push({ lease: entry.lease, glob: entry.glob });
+          continue;
+        }
+        if (!variants) continue;
+        entry.nocase ??= compilePattern(entry.glob, 'match', true);
+        if (entry.nocase(path) && !this.excluded.get(entry.lease)?.nocase(path)) found.push({ lease: entry.lease, glob: entry.glob, caseVariant: true });
       }
     };
+    const key = path.toLowerCase();
     visit('');
-    for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) visit(path.slice(0, i));
-    visit(path);
+    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) visit(key.slice(0, i));
+    visit(key);
+    for (const hit of found) {
+      if (seen.has(hit.lease)) continue;
+      seen.add(hit.lease);
+      hits.push(hit);
+    }
     return hits;
   }
 

@@ -303,3 +303,18 @@ describe('item 12: identity variables set by the client on a local push', () => 
     expect(required.errors).toContain('ERROR: push: this repository requires an authenticated pusher (agenthooks.requireAuthenticated) and the server gave none; fix: push through the authenticating git server (ssh or https), not the file system');
   });
 });
+
+describe('item 17: a path that differs from a leased one only in case', () => {
+  it('counts SRC/parser/a.ts as leased under src/parser/**: one file on a case-insensitive checkout', () => {
+    const { b } = leased();
+    for (const path of ['SRC/parser/a.ts', 'src/Parser/a.ts']) {
+      commit(b, { [path]: 'agent-2\n' }, path);
+      const r = push(b);
+      expect(r.exitCode, path).toBe(1);
+      expect(r.errors, path).toEqual([expect.stringMatching(new RegExp(`^ERROR: refs/heads/main: ${path.replace(/[./]/g, '\\$&')} \\(changed in [0-9a-f]{10}\\) is leased by agent-1 \\(task parser, glob src/parser/\\*\\*, and differs only in case from paths it covers, which are one file on a case-insensitive checkout\\) until \\S+; fix: `))]);
+      sync(b);
+    }
+    commit(b, { 'SRC/lexer/x.ts': 'free\n' });
+    expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
