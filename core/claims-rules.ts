@@ -3,7 +3,7 @@
 import type { Claim, TreeEntry } from './claim.js';
 import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile } from './lock-file.js';
 import { leasesOf, type Lease } from './lease.js';
-import { checkLeaseOverlaps } from './lease-rules.js';
+import { checkBrokenGlobs, checkLeaseOverlaps } from './lease-rules.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { checkPolicyChange } from './policy-rules.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
@@ -212,6 +212,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
       verdicts.push({ severity: 'warning', rule: 'claim-agent', where: `${ref}: ${quote(nextClaim.path)}`, what: `claim of task ${task.taskId} expired at ${formatTime(nextClaim.expiresAt)} already; it protects nothing`, overridable: false });
     } else if (nextClaim && !sameFiles(nextClaim.lock.files, active?.lock.files)) {
       newLeases.push(...leasesOf([nextClaim], input.now));
+      verdicts.push(...checkBrokenGlobs(nextClaim, input.paths, `${ref}: ${quote(nextClaim.path)}`));
     }
   }
   if (newLeases.length > 0) {

@@ -155,3 +155,36 @@ export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
   }
   return verdicts;
 }
+
+/** How a hand-written glob looks broken: quoted (`"src/**"`), commented (`src/** # note`) or a YAML list (`[src/**]`). */
+export function brokenGlobLook(glob: string): string | undefined {
+  const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+  if (/^["'`]|["'`]$/.test(pattern)) return 'is quoted (quotes are part of a glob)';
+  if (/(^|\s)#/.test(pattern)) return 'holds a comment ("#" is part of a glob)';
+  if (/^\[.*\]$/.test(pattern)) return 'is written as a list ("[...]" is a character class)';
+  return undefined;
+}
+
+/**
+ * Issue 13 item 13: a glob of a claim that matches no path of the tree and looks quoted,
+ * commented or bracketed protects nothing as written; one warning each (pre-commit and push).
+ * `paths` are the tree's files; asked for only when some glob looks broken.
+ */
+export function checkBrokenGlobs(claim: Claim, paths: () => readonly string[], where: string): Verdict[] {
+  const suspects = claim.lock.files.map((glob) => ({ glob, look: brokenGlobLook(glob) })).filter((s) => s.look !== undefined);
+  if (suspects.length === 0) return [];
+  const tree = paths();
+  return suspects
+    .filter(({ glob }) => {
+      const matches = compilePattern(glob.startsWith('!') ? glob.slice(1) : glob);
+      return !tree.some((p) => matches(p));
+    })
+    .map(({ glob, look }) => ({
+      severity: 'warning' as const,
+      rule: 'lease' as const,
+      where,
+      what: `glob ${quote(glob)} in "files" ${look} and matches no file: the lease protects nothing there`,
+      fix: `write it bare, e.g. files: ${glob.replace(/^["'`[]+|["'`\]]+$/g, '').replace(/\s+#.*$/, '').trim() || 'src/parser/**'}`,
+      overridable: false,
+    }));
+}

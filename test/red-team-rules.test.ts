@@ -2,6 +2,7 @@
 // clones, `git push`). Every test here failed before its fix.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, commit, fixtureEnv, git, lockText, push, sendersDone, sharedRepo, sync, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
@@ -316,5 +317,31 @@ describe('item 17: a path that differs from a leased one only in case', () => {
     }
     commit(b, { 'SRC/lexer/x.ts': 'free\n' });
     expect(push(b)).toMatchObject({ exitCode: 0, errors: [] });
+  });
+});
+
+describe('item 13: hand-written leases that protect nothing', () => {
+  it('warns at pre-commit and at push about a glob that matches no file and looks quoted, commented or bracketed', () => {
+    const { clones } = sharedRepo(['agent-1']);
+    const a = clones['agent-1']!;
+    expect(cli(['install', a]).exitCode).toBe(0);
+    commit(a, { 'src/parser/a.ts': 'a\n' }, 'code');
+    const files = ['"src/parser/**"', 'src/parser/** # the parser', '[src/lexer/**]', 'docs/**'];
+    const lock = `agent: agent-1\nstarted: ${new Date().toISOString()}\nfiles: ${files.join(', ')}\n`;
+    const warned = [
+      expect.stringMatching(/^WARNING: .*current_tasks\/parser\.txt: glob "\\"src\/parser\/\*\*\\"" in "files" is quoted \(quotes are part of a glob\) and matches no file: the lease protects nothing there; fix: write it bare, e.g\. files: src\/parser\/\*\*$/),
+      expect.stringMatching(/glob "src\/parser\/\*\* # the parser" in "files" holds a comment .*fix: write it bare, e\.g\. files: src\/parser\/\*\*$/),
+      expect.stringMatching(/glob \[src\/lexer\/\*\*\] in "files" is written as a list .*fix: write it bare, e\.g\. files: src\/lexer\/\*\*$/),
+    ];
+    // Stage the lock file and commit through the installed pre-commit hook.
+    mkdirSync(join(a, 'current_tasks'), { recursive: true });
+    writeFileSync(join(a, 'current_tasks', 'parser.txt'), lock);
+    git(a, ['add', '-A']);
+    const pre = spawnSync('git', ['commit', '-q', '-m', 'claim parser'], { cwd: a, env: fixtureEnv(), encoding: 'utf8' });
+    expect(pre.status, pre.stderr).toBe(0);
+    expect(pre.stderr.split('\n').filter((l) => l.startsWith('WARNING: '))).toEqual(warned);
+    const r = push(a);
+    expect(r.exitCode).toBe(0);
+    expect(r.warnings).toEqual(warned);
   });
 });
