@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, commit, fixtureEnv, git, lockText, push, sendersDone, sharedRepo, sync, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
+import { startHttpGit } from './helpers/http-git.js';
+import { dirname } from 'node:path';
 
 /** agent-1 holds task parser with a lease on src/parser/**; agent-2's clone is in sync. */
 function leased(files = ['src/parser/**']) {
@@ -343,5 +345,38 @@ describe('item 13: hand-written leases that protect nothing', () => {
     const r = push(a);
     expect(r.exitCode).toBe(0);
     expect(r.warnings).toEqual(warned);
+  });
+});
+
+describe('item 19: the sample\'s seed', () => {
+  it('is the authenticated identity over HTTP, and never an identity variable the client set itself', async () => {
+    const { clones, upstream } = sharedRepo(['agent-1', 'agent-2']);
+    const http = await startHttpGit(dirname(upstream));
+    try {
+      const a = clones['agent-1']!;
+      commit(a, { 'agent-hooks.json': JSON.stringify({ test: { command: ['node', '-e', '0'], files: ['t/*.test.mjs'], sample: 0.5 } }), ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`t/${i}.test.mjs`, ''])) }, 'tests');
+      const first = push(a);
+      expect(first.exitCode, first.stderr).toBe(0);
+      const b = clones['agent-2']!;
+      sync(b);
+      git(b, ['config', 'user.name', 'agent-2']);
+      git(b, ['remote', 'add', 'http', http.url('agent-2', 'upstream.git')]);
+      commit(b, { 'src/x.ts': '1\n' }, 'one');
+      const overHttp = push(b, ['http', 'HEAD:main']);
+      expect(overHttp.exitCode, overHttp.stderr).toBe(0);
+      expect(overHttp.stderr).toMatch(/\(seed agent-2\)/);
+      // A seed of one's choosing through -o agent= is a spoof under the authenticated user.
+      commit(b, { 'src/x.ts': '2\n' }, 'two');
+      expect(push(b, ['-o', 'agent=agent-9', 'http', 'HEAD:main']).errors[0]).toMatch(/push option agent=agent-9 does not match the authenticated user agent-2 \(REMOTE_USER\)/);
+      // Over a local path, a GL_USER from the client's own environment chooses no seed.
+      git(b, ['fetch', '--quiet', 'origin']);
+      const local = push(b, ['origin', 'HEAD:main'], { GL_USER: 'agent-9' });
+      expect(local.exitCode, local.stderr).toBe(0);
+      expect(local.stderr).toMatch(/\(seed agent-2\)/);
+      expect(local.stderr).not.toMatch(/seed agent-9/);
+      await sendersDone(upstream);
+    } finally {
+      await http.stop();
+    }
   });
 });
