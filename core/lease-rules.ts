@@ -56,7 +56,8 @@ export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: re
     let hidden = 0;
     let shown = 0;
     for (const [path, commit] of paths) {
-      const [hit] = [...table.match(path), ...table.matchCaseVariants(path)];
+      const exact = table.match(path);
+      const [hit] = exact.length > 0 ? exact : table.matchCaseVariants(path);
       if (!hit) continue;
       if (shown === MAX_PATH_LINES) {
         hidden++;

@@ -44,6 +44,8 @@ interface Entry {
   /** Compiled on first use: most buckets are never visited by a small set of paths. */
   test?: (path: string) => boolean;
   nocase?: (path: string) => boolean;
+  /** The glob has no upper-case letter: against a lower-case path, ignoring case changes nothing. */
+  lower: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export class LeaseTable {
       for (const glob of lease.include) {
         const base = baseOf(glob).toLowerCase();
         const entries = this.buckets.get(base) ?? [];
-        entries.push({ lease, glob });
+        entries.push({ lease, glob, lower: glob === glob.toLowerCase() });
         this.buckets.set(base, entries);
       }
       if (lease.exclude.length > 0) {
@@ -98,9 +100,13 @@ export class LeaseTable {
     const hits: LeaseHit[] = [];
     const seen = new Set<Lease>();
     const found: LeaseHit[] = [];
+    const key = path.toLowerCase();
+    const lowerPath = key === path;
     const visit = (base: string) => {
       for (const entry of this.buckets.get(base) ?? []) {
         if (seen.has(entry.lease)) continue;
+        // Most paths and globs are lower-case: then there is no case-variant to find.
+        if (variants && lowerPath && entry.lower) continue;
         entry.test ??= compilePattern(entry.glob);
         if (entry.test(path) && !this.excluded.get(entry.lease)?.exact(path)) {
           seen.add(entry.lease);
@@ -112,7 +118,6 @@ export class LeaseTable {
         if (entry.nocase(path) && !this.excluded.get(entry.lease)?.nocase(path)) found.push({ lease: entry.lease, glob: entry.glob, caseVariant: true });
       }
     };
-    const key = path.toLowerCase();
     visit('');
     for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) visit(key.slice(0, i));
     visit(key);
