@@ -3,8 +3,9 @@
 import type { Claim, TreeEntry } from './claim.js';
 import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile } from './lock-file.js';
 import { leasesOf, type Lease } from './lease.js';
-import { checkLeaseOverlaps } from './lease-rules.js';
-import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
+import { checkBrokenGlobs, checkLeaseOverlaps } from './lease-rules.js';
+import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from './policy.js';
+import { checkPolicyChange } from './policy-rules.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { formatTime, quote } from './text.js';
 import { heldFix, type Verdict } from './verdict.js';
@@ -43,6 +44,11 @@ export interface ClaimsRefInput {
   paths: () => readonly string[];
   /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
   newPolicyText?: string | null;
+  /**
+   * When the pushed policy moves `locks.dir`: the new tip's entries of the new dir (their blobs
+   * in `blobs`), so that a claim moved along with the dir is not taken for a voided one.
+   */
+  movedLocks?: readonly TreeEntry[];
   pusher?: string;
   /** Server time, epoch ms. */
   now: number;
@@ -153,7 +159,7 @@ export function findInvalidLockFiles(entries: readonly TreeEntry[], policy: Poli
 /**
  * Judges the update of the claims ref: deletion and non-fast-forward (rule 6), the pushed policy
  * file, the schema of every added or changed file in the locks dir (rule 1), claims made for
- * someone else (rule 2), and changes to another agent's active claim or a second claim of a
+ * someone else (rule 2), a policy change that weakens another agent's active claim, and changes to another agent's active claim or a second claim of a
  * claimed task (rule 3), and the pusher's new or widened leases against the others' (rule 4).
  * Expiry is judged by `now` with the old tip's policy.
  * @throws Error when a blob that {@link lockBlobsToRead} asked for is missing from `blobs`.
@@ -173,10 +179,14 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     error('claims-ref', ref, 'non-fast-forward push to the claims ref would discard claims', `git pull --rebase origin ${ref.replace(/^refs\/heads\//, '')}, then push again (never force)`);
   }
 
-  if (input.newPolicyText !== undefined && input.newPolicyText !== null) {
-    const result = parsePolicy(input.newPolicyText);
+  if (input.newPolicyText !== undefined) {
+    // A deleted policy file means the defaults.
+    const result = input.newPolicyText === null ? { ok: true as const, policy: defaultPolicy() } : parsePolicy(input.newPolicyText);
     if (!result.ok) {
       for (const problem of result.problems) error('policy', `${ref}: ${POLICY_FILE}`, problem, `fix ${POLICY_FILE} and push again`, false);
+    } else {
+      const movedClaims = input.movedLocks ? parseClaims(input.movedLocks, result.policy, input.blobs, input.now) : undefined;
+      verdicts.push(...checkPolicyChange({ refName: ref, oldPolicy: policy, newPolicy: result.policy, claims: input.claims, movedClaims, paths: input.paths, pusher: input.pusher, now: input.now }));
     }
   }
 
@@ -223,6 +233,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
       verdicts.push({ severity: 'warning', rule: 'claim-agent', where: `${ref}: ${quote(nextClaim.path)}`, what: `claim of task ${task.taskId} expired at ${formatTime(nextClaim.expiresAt)} already; it protects nothing`, overridable: false });
     } else if (nextClaim && !sameFiles(nextClaim.lock.files, active?.lock.files)) {
       newLeases.push(...leasesOf([nextClaim], input.now));
+      verdicts.push(...checkBrokenGlobs(nextClaim, input.paths, `${ref}: ${quote(nextClaim.path)}`));
     }
   }
   if (newLeases.length > 0) {

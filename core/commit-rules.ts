@@ -3,7 +3,8 @@
 import type { Claim, TreeEntry } from './claim.js';
 import { checkLockEntry } from './claims-rules.js';
 import type { ClientAgentSource } from './identity.js';
-import { checkLeasedChanges } from './lease-rules.js';
+import { checkBrokenGlobs, checkLeasedChanges } from './lease-rules.js';
+import { quote } from './text.js';
 import { parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import type { Verdict } from './verdict.js';
 
@@ -26,6 +27,8 @@ export interface CommitInput {
   blobs: ReadonlyMap<string, Uint8Array>;
   /** The staged policy file when the commit changes it: its text, or null when it is deleted. */
   stagedPolicy?: string | null;
+  /** The files of the index (the tree being committed), for globs that look broken; asked for only then. */
+  paths?: () => readonly string[];
   /** `git config agenthooks.guard`: `warn` turns errors into warnings. */
   guard: 'reject' | 'warn';
   /** Epoch ms. */
@@ -34,7 +37,8 @@ export interface CommitInput {
 
 /**
  * Checks a commit before it is made: a staged policy file and staged lock files against the
- * schema (rule 1, on the claims branch only, as the server does) and staged paths against the leases of other agents (rule 5),
+ * schema (rule 1, on the claims branch only, as the server does; a glob that looks quoted or
+ * commented and matches no file warns) and staged paths against the leases of other agents (rule 5),
  * with the lines pre-receive would print.
  */
 export function checkCommit(input: CommitInput): Verdict[] {
@@ -53,7 +57,11 @@ export function checkCommit(input: CommitInput): Verdict[] {
         for (const problem of result.problems) verdicts.push({ severity: 'error', rule: 'policy', where: `${input.refName}: ${POLICY_FILE}`, what: problem, fix: `fix ${POLICY_FILE} and push again`, overridable: false });
       }
     }
-    for (const e of input.stagedLocks) verdicts.push(...checkLockEntry(e, '', input.policy, input.blobs, input.now).verdicts);
+    for (const e of input.stagedLocks) {
+      const { claim, verdicts: problems } = checkLockEntry(e, '', input.policy, input.blobs, input.now);
+      verdicts.push(...problems);
+      if (claim && input.paths) verdicts.push(...checkBrokenGlobs(claim, input.paths, quote(claim.path)));
+    }
   }
   const leased = checkLeasedChanges([{ refName: input.refName, paths: new Map(input.staged.map((p) => [p, ''])) }], input.claims, input.policy.leases.exempt, input.agent.id, input.now);
   verdicts.push(...leased);

@@ -10,6 +10,57 @@ import { quote, showJson } from './text.js';
  */
 export const AUTHENTICATED_IDENTITY_VARS = ['GL_USERNAME', 'GITEA_PUSHER_NAME', 'GITHUB_USER_LOGIN', 'GL_USER', 'REMOTE_USER'] as const;
 
+/** One of {@link AUTHENTICATED_IDENTITY_VARS}. */
+export type IdentityVar = (typeof AUTHENTICATED_IDENTITY_VARS)[number];
+
+/**
+ * What an authenticating server sets beside each identity variable (issue 13 item 12). A local
+ * or file:// push runs receive-pack with the client's own environment, so `GL_USER=agent-1 git
+ * push` would otherwise pass for gitolite's word: the variable counts only when every `requires`
+ * is set too and no `absent` is. GitLab (gitlab-shell and Gitaly: GL_PROTOCOL, GL_REPOSITORY),
+ * Gitea and Forgejo (GITEA_PUSHER_ID, GITEA_REPO_NAME), GitHub Enterprise Server's pre-receive
+ * environment (GITHUB_REPO_NAME, GITHUB_VIA), gitolite (gitolite-shell sets GL_REPO and GL_TID;
+ * GL_BYPASS_ACCESS_CHECKS means nobody's access was checked), and a CGI web server in front of
+ * `git http-backend` (REQUEST_METHOD, PATH_INFO; RFC 3875). A client that sets these too on a
+ * local push is not stopped: such a pusher can write the bare repo's refs directly anyway.
+ */
+export const IDENTITY_MARKERS: Record<IdentityVar, { requires: readonly string[]; absent?: readonly string[] }> = {
+  GL_USERNAME: { requires: ['GL_PROTOCOL', 'GL_REPOSITORY'] },
+  GITEA_PUSHER_NAME: { requires: ['GITEA_PUSHER_ID', 'GITEA_REPO_NAME'] },
+  GITHUB_USER_LOGIN: { requires: ['GITHUB_REPO_NAME', 'GITHUB_VIA'] },
+  GL_USER: { requires: ['GL_REPO', 'GL_TID'], absent: ['GL_BYPASS_ACCESS_CHECKS'] },
+  REMOTE_USER: { requires: ['REQUEST_METHOD', 'PATH_INFO'] },
+};
+
+/** Every variable {@link trustedIdentityEnv} looks at: the identity variables and their markers. */
+export const IDENTITY_CONTEXT_VARS: readonly string[] = [...new Set(AUTHENTICATED_IDENTITY_VARS.flatMap((v) => [v, ...IDENTITY_MARKERS[v].requires, ...(IDENTITY_MARKERS[v].absent ?? [])]))];
+
+/**
+ * The environment with every identity variable that no authenticating server set removed (its
+ * {@link IDENTITY_MARKERS} are missing), and the verdicts about those: an error when `-o agent=`
+ * names someone else (two identities), else a warning that the variable was ignored.
+ */
+export function trustedIdentityEnv(env: Record<string, string | undefined>, pushOptions: readonly string[]): { env: Record<string, string | undefined>; verdicts: Verdict[] } {
+  const trusted = { ...env };
+  const verdicts: Verdict[] = [];
+  const option = pushOption(pushOptions, 'agent');
+  for (const name of AUTHENTICATED_IDENTITY_VARS) {
+    const value = env[name];
+    if (!value) continue;
+    const markers = IDENTITY_MARKERS[name];
+    const missing = markers.requires.filter((m) => !env[m]);
+    const bypass = (markers.absent ?? []).filter((m) => env[m] !== undefined);
+    if (missing.length === 0 && bypass.length === 0) continue;
+    delete trusted[name];
+    const why = missing.length > 0 ? `no ${missing.join(', ')} beside it` : `${bypass.join(', ')} is set`;
+    const what = `${name}=${quote(value)} was not set by an authenticating git server (${why}: a local or file:// push?), so it is no identity`;
+    verdicts.push(option !== undefined && option !== value
+      ? { severity: 'error', rule: 'identity', where: 'push', what: `${what}, and push option agent=${quote(option)} names someone else`, fix: `unset ${name}, or push with -o agent=${quote(value)}`, overridable: false }
+      : { severity: 'warning', rule: 'identity', where: 'push', what: `${what}; ignored`, fix: `unset ${name}; push through the authenticating server, or with -o agent=<your-agent-id>`, overridable: false });
+  }
+  return { env: trusted, verdicts };
+}
+
 /** Where the pusher's id came from. */
 export type PusherSource = 'authenticated' | 'push-option' | 'committer' | 'none';
 
@@ -37,6 +88,19 @@ export function parsePushOptions(env: Record<string, string | undefined>): strin
   const options: string[] = [];
   for (let i = 0; i < count; i++) options.push(env[`GIT_PUSH_OPTION_${i}`] ?? '');
   return options;
+}
+
+/**
+ * Push options with a control character (a newline, a NUL...): `git push -o` refuses them, but a
+ * raw receive-pack client can send them, to forge or cut lines wherever an option is written
+ * (the spool's raw events, log lines). One error per such option.
+ */
+export function pushOptionProblems(options: readonly string[]): Verdict[] {
+  return options.flatMap((option, i) =>
+    /[\x00-\x1f\x7f]/.test(option)
+      ? [{ severity: 'error' as const, rule: 'identity' as const, where: 'push', what: `push option ${i + 1} ${showJson(option)} contains a control character`, fix: 'push options are one line of text: git push -o key=value', overridable: false }]
+      : [],
+  );
 }
 
 /** The value of the last `key=value` push option with that key, if any. */

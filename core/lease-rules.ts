@@ -13,6 +13,24 @@ import { heldFix, type Verdict } from './verdict.js';
 export interface RefChanges {
   refName: string;
   paths: ReadonlyMap<string, string>;
+  /**
+   * Rule 5 (b), on the claims ref: the old and new tip, when some of `paths` come only from the
+   * net change `git diff <from> <to>` (a merge that takes an old version of a path); those paths
+   * map to `to` and are listed in `netOnly`.
+   */
+  net?: { from: string; to: string; netOnly: ReadonlySet<string> };
+}
+
+/**
+ * The changes of one ref update with rule 5 (b) added: the paths of the net change from `from`
+ * to `to` that the commits' own changes (a) miss, mapped to `to` and marked as net-only.
+ */
+export function withNetChange(changes: RefChanges, from: string, to: string, netPaths: readonly string[]): RefChanges {
+  const netOnly = new Set(netPaths.filter((p) => !changes.paths.has(p)));
+  if (netOnly.size === 0) return changes;
+  const paths = new Map(changes.paths);
+  for (const p of netOnly) paths.set(p, to);
+  return { ...changes, paths, net: { from, to, netOnly } };
 }
 
 /** At most this many lines per ref for rule 5; the rest is counted in one more line. */
@@ -25,18 +43,21 @@ const statusFix = (claim: Claim) => `${heldFix(claim.lock.agent)}; agent-hooks s
 
 /**
  * Rule 5: every changed path covered by an active lease of another agent is an error, naming
- * the path, the commit, the holder, the task, the glob and the expiry. `pusher` undefined means
+ * the path, the commit, the holder, the task, the glob and the expiry. A path that differs from a
+ * leased one only in case counts as leased (one file on a case-insensitive checkout). `pusher` undefined means
  * nobody's lease is the pusher's own.
  */
-export function checkLeasedChanges(changes: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
+export function checkLeasedChanges(allChanges: readonly RefChanges[], claims: readonly Claim[], exempt: readonly string[], pusher: string | undefined, now: number): Verdict[] {
   const table = new LeaseTable(leasesOf(claims.filter((c) => c.lock.agent !== pusher), now), exempt);
   if (table.leases.length === 0) return [];
   const verdicts: Verdict[] = [];
-  for (const { refName, paths } of changes) {
+  for (const changes of allChanges) {
+    const { refName, paths } = changes;
     let hidden = 0;
     let shown = 0;
     for (const [path, commit] of paths) {
-      const [hit] = table.match(path);
+      const exact = table.match(path);
+      const [hit] = exact.length > 0 ? exact : table.matchCaseVariants(path);
       if (!hit) continue;
       if (shown === MAX_PATH_LINES) {
         hidden++;
@@ -44,11 +65,16 @@ export function checkLeasedChanges(changes: readonly RefChanges[], claims: reado
       }
       shown++;
       const { claim } = hit.lease;
+      const how = changes.net?.netOnly.has(path)
+        ? `changed by the push as a whole, git diff ${changes.net.from.slice(0, 10)} ${changes.net.to.slice(0, 10)}: a merge took another version of it`
+        : commit ? `changed in ${commit.slice(0, 10)}` : 'staged';
+      // A case-variant collides with the leased path on case-insensitive checkouts (macOS, Windows).
+      const variant = hit.caseVariant ? ', and differs only in case from paths it covers, which are one file on a case-insensitive checkout' : '';
       verdicts.push({
         severity: 'error',
         rule: 'lease',
         where: refName,
-        what: `${quote(path)} (${commit ? `changed in ${commit.slice(0, 10)}` : 'staged'}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}) until ${formatTime(claim.expiresAt)}`,
+        what: `${quote(path)} (${how}) is leased by ${holderOf(claim)}, glob ${quote(hit.glob)}${variant}) until ${formatTime(claim.expiresAt)}`,
         fix: statusFix(claim),
         overridable: true,
       });
@@ -82,7 +108,7 @@ export interface LeaseOverlapInput {
  */
 export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
   const verdicts: Verdict[] = [];
-  const exempt = input.exempt.map(compilePattern);
+  const exempt = input.exempt.map((g) => compilePattern(g, 'miss'));
   const others = leasesOf(input.claims, input.now).filter((l) => !input.leases.some((n) => n.claim.lock.agent === l.claim.lock.agent));
   const othersTable = new LeaseTable(others, input.exempt);
   const leasable = input.paths.filter((p) => !othersTable.isExempt(p));
@@ -129,4 +155,37 @@ export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
     }
   }
   return verdicts;
+}
+
+/** How a hand-written glob looks broken: quoted (`"src/**"`), commented (`src/** # note`) or a YAML list (`[src/**]`). */
+export function brokenGlobLook(glob: string): string | undefined {
+  const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+  if (/^["'`]|["'`]$/.test(pattern)) return 'is quoted (quotes are part of a glob)';
+  if (/(^|\s)#/.test(pattern)) return 'holds a comment ("#" is part of a glob)';
+  if (/^\[.*\]$/.test(pattern)) return 'is written as a list ("[...]" is a character class)';
+  return undefined;
+}
+
+/**
+ * Issue 13 item 13: a glob of a claim that matches no path of the tree and looks quoted,
+ * commented or bracketed protects nothing as written; one warning each (pre-commit and push).
+ * `paths` are the tree's files; asked for only when some glob looks broken.
+ */
+export function checkBrokenGlobs(claim: Claim, paths: () => readonly string[], where: string): Verdict[] {
+  const suspects = claim.lock.files.map((glob) => ({ glob, look: brokenGlobLook(glob) })).filter((s) => s.look !== undefined);
+  if (suspects.length === 0) return [];
+  const tree = paths();
+  return suspects
+    .filter(({ glob }) => {
+      const matches = compilePattern(glob.startsWith('!') ? glob.slice(1) : glob);
+      return !tree.some((p) => matches(p));
+    })
+    .map(({ glob, look }) => ({
+      severity: 'warning' as const,
+      rule: 'lease' as const,
+      where,
+      what: `glob ${quote(glob)} in "files" ${look} and matches no file: the lease protects nothing there`,
+      fix: `write it bare, e.g. files: ${glob.replace(/^["'`[]+|["'`\]]+$/g, '').replace(/\s+#.*$/, '').trim() || 'src/parser/**'}`,
+      overridable: false,
+    }));
 }

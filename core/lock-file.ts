@@ -1,7 +1,7 @@
 // Lock files: `<locks-dir>/<task-id>.json` or `.txt`, one schema for both formats
 // (DESIGN.md "Lock files"). Pure: bytes in, a LockFile or problems out.
 import { parseJson } from './json.js';
-import { globProblem } from './glob.js';
+import { globProblem, splitGlobList } from './glob.js';
 import { TTL_MAX, TTL_MIN } from './policy.js';
 import { formatTime, parseRfc3339, quote, showJson, suggest } from './text.js';
 
@@ -134,7 +134,7 @@ function readTextFields(text: string): { fields: RawFields } | { problems: LockP
       return;
     }
     let value: unknown = m[2]!;
-    if (key === 'files') value = (value as string) === '' ? [] : (value as string).split(',').map((s) => s.trim());
+    if (key === 'files') value = splitGlobList(value as string);
     if (key === 'ttl' && /^\d+$/.test(value as string)) value = Number(value);
     fields.set(key, { value, line });
   });

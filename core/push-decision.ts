@@ -15,15 +15,18 @@ export interface TestRun {
 /**
  * Rule 7's plan: the ref updates of a push whose tests run. A ref runs tests when `test.refs`
  * names it (default: the claims ref), unless it is a deletion or every path it changes is a
- * lock file (claims must stay fast). `changedPaths` gives the paths one update changes; it is
- * called only for tested refs. Nothing runs when the policy has no `test` section.
+ * lock file (claims must stay fast). `changedPaths` gives the paths the pushed commits change
+ * (rule 5 (a)); `netChangedPaths` the whole tree diff against the old tip (rule 5 (b)): the
+ * lock-only shortcut needs both to be lock files only, since a merge that takes an old version of
+ * a file shows in the tree diff alone. The run's `changed` is the union. Both are called only
+ * for tested refs. Nothing runs when the policy has no `test` section.
  */
-export function planTestRuns(updates: readonly RefUpdate[], policy: Policy, claimsRef: string, changedPaths: (u: RefUpdate) => string[]): TestRun[] {
+export function planTestRuns(updates: readonly RefUpdate[], policy: Policy, claimsRef: string, changedPaths: (u: RefUpdate) => string[], netChangedPaths: (u: RefUpdate) => readonly string[] = () => []): TestRun[] {
   const test = policy.test;
   if (!test) return [];
   return updates
     .filter((u) => !isDelete(u) && isTestedRef(u.refName, test, claimsRef))
-    .map((update) => ({ update, changed: changedPaths(update) }))
+    .map((update) => ({ update, changed: [...new Set([...changedPaths(update), ...netChangedPaths(update)])] }))
     .filter((run) => !(run.changed.length > 0 && run.changed.every((p) => p.startsWith(`${policy.locks.dir}/`))));
 }
 

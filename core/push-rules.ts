@@ -3,7 +3,7 @@
 import type { Claim } from './claim.js';
 import { checkClaimsRef, type ClaimsRefInput } from './claims-rules.js';
 import { checkLeasedChanges, type RefChanges } from './lease-rules.js';
-import { pushOption, type Pusher } from './identity.js';
+import { pushOption, pushOptionProblems, type Pusher } from './identity.js';
 import { POLICY_FILE, type Policy } from './policy.js';
 import type { RefUpdate } from './ref-update.js';
 import { quote } from './text.js';
@@ -38,7 +38,7 @@ export interface PushInput {
  * as a warning. A non-admin asking for an override is an error.
  */
 export function checkPush(input: PushInput): Verdict[] {
-  let verdicts: Verdict[] = [...input.pusher.verdicts];
+  let verdicts: Verdict[] = [...pushOptionProblems(input.pushOptions), ...input.pusher.verdicts];
   for (const problem of input.policyProblems) {
     verdicts.push({
       severity: 'warning',

@@ -23,7 +23,7 @@ export interface TestSelection {
 }
 
 const matcher = (globs: readonly string[]) => {
-  const tests = globs.map(compilePattern);
+  const tests = globs.map((g) => compilePattern(g));
   return (path: string) => tests.some((t) => t(path));
 };
 
@@ -57,9 +57,21 @@ export function selectTests(paths: readonly string[], policy: TestPolicy, seed: 
   return { ...selection, files: [...selection.files].sort(), sampled: [...selection.sampled].sort() };
 }
 
-/** The test argv: the files replace a `{files}` argument, else they are appended. */
+/**
+ * The test argv: the files replace a `{files}` argument, else they are appended. A file whose
+ * path starts with `-` would be read by the runner as an option (`--test-name-pattern=X.test.mjs`
+ * makes `node --test` skip every test); pre-receive refuses such names ({@link optionLikeTestFiles}),
+ * and here they are passed as `./<path>` all the same.
+ */
 export function testArgv(command: readonly string[], files: readonly string[]): string[] {
-  return command.includes('{files}') ? command.flatMap((arg) => (arg === '{files}' ? files : [arg])) : [...command, ...files];
+  const safe = files.map((f) => (f.startsWith('-') ? `./${f}` : f));
+  return command.includes('{files}') ? command.flatMap((arg) => (arg === '{files}' ? safe : [arg])) : [...command, ...safe];
+}
+
+/** The test files (paths matching `test.files`) whose name starts with `-`, which a runner would take for an option. */
+export function optionLikeTestFiles(paths: readonly string[], policy: TestPolicy): string[] {
+  const isTest = matcher(policy.files);
+  return paths.filter((p) => p.startsWith('-') && isTest(p));
 }
 
 /** Whether a ref is tested: it matches one of `test.refs` (globs of ref names), default the claims ref. */

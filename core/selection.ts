@@ -72,7 +72,7 @@ export interface Selection {
 export const rankOf = (seed: string, path: string): string => createHash('sha256').update(`${seed}\0${path}`).digest('hex');
 
 const matcher = (globs: readonly string[]) => {
-  const tests = globs.map(compilePattern);
+  const tests = globs.map((g) => compilePattern(g));
   return (path: string) => tests.some((t) => t(path));
 };
 

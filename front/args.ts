@@ -3,8 +3,9 @@
 // with a fix. No I/O here; cli.ts runs what this returns (antfu/ni's parseNi + runner split).
 import { parseArgs } from 'node:util';
 import { distance } from 'fastest-levenshtein';
+import { splitGlobList } from '../core/glob.js';
 
-/** One option of a command. `list`: repeatable, and each value may hold several, comma-separated. */
+/** One option of a command. `list`: repeatable, and each value may hold several, separated by top-level commas. */
 export interface OptionSpec {
   type: 'string' | 'boolean';
   describe: string;
@@ -198,7 +199,8 @@ export function parseCommandArgs(command: CommandSpec, rest: readonly string[]):
   const options: ParsedArgs['options'] = {};
   for (const [name, spec] of Object.entries(specs)) {
     const value = (parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>)[name];
-    if (spec.list) options[name] = ((value as string[] | undefined) ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    // A list splits at top-level commas only: `src/{parser,lexer}/**` is one glob (core/glob.ts).
+    if (spec.list) options[name] = ((value as string[] | undefined) ?? []).flatMap(splitGlobList);
     else options[name] = value as string | boolean | undefined;
   }
   const positionals = [...parsed.positionals];

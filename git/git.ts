@@ -219,3 +219,29 @@ export function readChangedPaths(tip: string, excludes: readonly string[], optio
 export function readRef(refName: string, git: GitOptions): string | undefined {
   return gitText(['rev-parse', '-q', '--verify', `${refName}^{commit}`], { ...git, okExitCodes: [0, 1] }) || undefined;
 }
+
+/**
+ * The net change between two tree-ishes (DESIGN.md rule 5 (b)): every path whose entry differs
+ * (`git diff-tree -r --no-renames --name-only -z <from> <to>`), so both sides of a rename,
+ * deletions, mode and type changes count, and a merge that resolves a path back to an old
+ * version shows where `git log -c` would hide it. @throws GitError
+ */
+export function readNetChangedPaths(from: string, to: string, options: GitOptions = {}): string[] {
+  return runGit(['diff-tree', '-r', '--no-renames', '--name-only', '-z', from, to, '--'], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
+}
+
+/**
+ * What each object finally is once tags are peeled (`git cat-file --batch-check` of `<oid>^{}`):
+ * `commit`, `tree` or `blob`, or undefined when missing. A ref may point at a tag of a tree,
+ * whose paths `git log` never lists. @throws GitError
+ */
+export function readPeeledTypes(oids: readonly string[], options: GitOptions = {}): Map<string, string | undefined> {
+  const types = new Map<string, string | undefined>();
+  if (oids.length === 0) return types;
+  const out = runGit(['cat-file', '--batch-check=%(objecttype)'], { ...options, input: oids.map((o) => `${o}^{}\n`).join('') }).stdout.toString('utf8').split('\n');
+  oids.forEach((oid, i) => {
+    const line = out[i] ?? '';
+    types.set(oid, /^(commit|tree|blob)$/.test(line) ? line : undefined);
+  });
+  return types;
+}

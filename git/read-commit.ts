@@ -64,6 +64,7 @@ export function readCommitInput(env: NodeJS.ProcessEnv, now: number): CommitInpu
     stagedLocks,
     blobs,
     stagedPolicy,
+    paths: () => runGit(['ls-files', '-z'], git).stdout.toString('utf8').split('\0').filter(Boolean),
     guard: last('agenthooks.guard') === 'warn' ? 'warn' : 'reject',
     now,
   };

@@ -10,7 +10,7 @@ import { errorsOf } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
 import { appendOverrideLog } from '../server/override-log.js';
-import { readChangedPaths, readConfig } from '../git/git.js';
+import { readChangedPaths, readConfig, readNetChangedPaths } from '../git/git.js';
 import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
 import { changeExcludes, hookGitOptions, readPushInput } from '../server/read-push.js';
 import { runHook } from './run-hook.js';
@@ -23,7 +23,14 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
   const test = input.policy.test;
   const git = hookGitOptions(process.env);
   const changedPaths = (u: RefUpdate) => [...(input.changes.find((c) => c.refName === u.refName)?.paths ?? readChangedPaths(u.newOid, changeExcludes(u, input.claimsTip), git)).keys()];
-  const runs = planTestRuns(input.updates, input.policy, input.claimsRef, changedPaths);
+  // The whole tree diff against the old tip: the claims ref's was read already; another tested
+  // ref's is read against its old value (or the claims ref's tip for a new ref).
+  const netChangedPaths = (u: RefUpdate) => {
+    if (u.refName === input.claimsRef && input.claimsNet) return input.claimsNet;
+    const base = isZeroOid(u.oldOid) ? input.claimsTip : u.oldOid;
+    return base ? readNetChangedPaths(base, u.newOid, git) : [];
+  };
+  const runs = planTestRuns(input.updates, input.policy, input.claimsRef, changedPaths, netChangedPaths);
   const lines: string[] = [];
   let passed = true;
   // Unsandboxed (testSandbox off, or auto without bwrap) a test can read the webhook URL; it never

@@ -1,6 +1,6 @@
 // The hook stub: a few lines of sh that exec the installed bundle with the node that installed
 // it (husky's habit: the stub is tiny, the runner owns the behaviour).
-import { AUTHENTICATED_IDENTITY_VARS } from '../core/identity.js';
+import { IDENTITY_CONTEXT_VARS } from '../core/identity.js';
 import { SAVED_CA_CERTS } from '../server/ca-certs.js';
 import { shellQuote } from './files.js';
 
@@ -34,13 +34,16 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
  * "Notifications": spool, then send from a detached process). It runs the chained hook with the
  * same stdin; then, when a webhook URL is configured, writes a raw push event into the spool
  * (temp file, sync, rename: the pushed ref updates, the identity variables and push options, and
- * every ref's oid right now, since refs may move again) and starts the Slack sender detached,
+ * every ref's oid right now, since refs may move again; values from outside hex-encoded) and
+ * starts the Slack sender detached,
  * with its stdio closed and without the hook's GIT_* variables. A spool that cannot be written
  * gets a WARNING line and the event goes to `agent-hooks/unspooled/` for `notify --flush`.
  * Raw events are read by hooks/raw-event.ts.
  */
 export function formatPostReceiveStub(version: string, nodePath: string, senderPath: string, chainedPath: string): string {
-  const vars = AUTHENTICATED_IDENTITY_VARS.map((v) => `  if [ -n "\${${v}+set}" ]; then printf 'env ${v}=%s\\n' "$${v}"; fi`);
+  // Every value that comes from outside (identity variables and their markers, push options) is
+  // written as hex (`od`), so no byte of it can start a line of its own (issue 13 item 9).
+  const vars = IDENTITY_CONTEXT_VARS.map((v) => `  if [ -n "\${${v}+set}" ]; then printf 'env ${v}=%s\\n' "$(hex "$${v}")"; fi`);
   return [
     '#!/bin/sh',
     `# agent-hooks ${version}: installed by \`agent-hooks install\`; remove with \`agent-hooks uninstall\``,
@@ -59,11 +62,12 @@ export function formatPostReceiveStub(version: string, nodePath: string, senderP
     // push would then sort before an earlier one (issue 17). A date without %N gives "...Z-".
     'stamp=$(date -u +%Y%m%dT%H%M%SZ-%N 2>/dev/null); case "$stamp" in *-[0-9]*) ;; *) stamp="${stamp%%-*}-";; esac',
     'name="$stamp-$$.raw"',
+    'hex() { printf \'%s\' "$1" | od -An -v -tx1 | tr -d \' \\n\'; }',
     'record() {',
-    '  printf \'agent-hooks push event 1\\ntime %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
+    '  printf \'agent-hooks push event 2\\ntime %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
     ...vars,
     '  i=0',
-    '  while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "printf \'option %s\\\\n\' \\"\\${GIT_PUSH_OPTION_$i}\\""; i=$((i + 1)); done',
+    '  while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "option=\\${GIT_PUSH_OPTION_$i}"; printf \'option %s\\n\' "$(hex "$option")"; i=$((i + 1)); done',
     '  printf \'%s\\n\' "$input" | sed \'s/^/update /\'',
     '  git for-each-ref --format=\'other %(objectname) %(refname)\'',
     '}',

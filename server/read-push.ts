@@ -1,18 +1,18 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
 import { resolve } from 'node:path';
-import type { Claim } from '../core/claim.js';
+import type { Claim, TreeEntry } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
 import { readCache, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
-import type { RefChanges } from '../core/lease-rules.js';
-import { needsCommitterName, parsePushOptions, resolvePusher } from '../core/identity.js';
+import { withNetChange, type RefChanges } from '../core/lease-rules.js';
+import { needsCommitterName, parsePushOptions, resolvePusher, trustedIdentityEnv } from '../core/identity.js';
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readObjects, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readNetChangedPaths, readObjects, readPeeledTypes, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -78,11 +78,13 @@ export interface PushInputOverrides {
 /**
  * Gathers the inputs of `checkPush` for one push: config, pusher, the policy and the claims at
  * the claims ref's old tip, the paths each ref update changes (when another agent holds a lease),
- * and, when the push updates the claims ref, its changed lock files and the new tip's paths. Works in quarantine (objects are read through the
- * inherited environment) and for delete-only pushes.
+ * and, when the push updates the claims ref, its changed lock files and the new tip's paths, and
+ * its net change old tip -> new tip (`claimsNet`: rule 5 (b), and rule 7's lock-only check;
+ * read when another agent holds a lease or the policy runs tests). Works in quarantine (objects
+ * are read through the inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string } {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[] } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = parsePushOptions(env);
@@ -91,7 +93,9 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.
-  const needsCommitter = needsCommitterName(env, pushOptions);
+  // Identity variables count only where an authenticating server set them (issue 13 item 12).
+  const identity = trustedIdentityEnv(env, pushOptions);
+  const needsCommitter = needsCommitterName(identity.env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
   const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
   const objects = readObjects(specs, git);
@@ -100,12 +104,13 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
 
   const { policy, problems } = policyFromText(oldPolicy?.content.toString('utf8'));
-  const pusher = resolvePusher({
-    env,
+  const resolved = resolvePusher({
+    env: identity.env,
     pushOptions,
     committerName: tipObject ? identityNameOf(tipObject) : undefined,
     requireAuthenticated: config.requireAuthenticated,
   });
+  const pusher = { ...resolved, verdicts: [...identity.verdicts, ...resolved.verdicts] };
 
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
   // A push that leaves the claims ref alone reads them from the cache when the tip is the same.
@@ -124,16 +129,38 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
 
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
   const othersHoldLeases = leasesOf(claims.filter((c) => c.lock.agent !== pusher.id), now).length > 0;
+  // Rule 5 (b): on the claims ref the net change old tip -> new tip counts too; the lock-only
+  // shortcut of rule 7 looks at it as well, so it is read when leases or tests need it.
+  const claimsNet = claimsUpdate && oldTip && newTip && (othersHoldLeases || policy.test) ? readNetChangedPaths(oldTip, newTip, git) : undefined;
   const changes: RefChanges[] = [];
-  for (const u of updates) {
-    if (isDelete(u) || !(othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0))) continue;
-    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, changeExcludes(u, oldTip), git) });
+  const judged = updates.filter((u) => !isDelete(u) && (othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0)));
+  // A ref may point at a tag of a tree (never at a commit): `git log` lists none of its paths,
+  // so the tree's difference from the claims ref's tip counts as its change (every path when
+  // there is no tip). A blob has no path.
+  const peeled = othersHoldLeases ? readPeeledTypes(judged.map((u) => u.newOid), git) : new Map<string, string | undefined>();
+  for (const u of judged) {
+    const type = peeled.get(u.newOid);
+    let refChanges: RefChanges = {
+      refName: u.refName,
+      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git),
+    };
+    if (u === claimsUpdate && claimsNet && oldTip) refChanges = withNetChange(refChanges, oldTip, u.newOid, claimsNet);
+    changes.push(refChanges);
   }
 
-  const input: PushInput & { testConcurrency: number; claimsTip?: string } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[] } = { claimsRef: config.claimsRef, claimsTip: oldTip, claimsNet, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
+    // A pushed policy that moves the locks dir: the new dir's lock files, to tell a moved claim from a voided one.
+    const newText = newPolicy && newPolicy.oid !== oldPolicy?.oid ? newPolicy.content.toString('utf8') : undefined;
+    const newDir = newText === undefined ? undefined : policyFromText(newText).policy.locks.dir;
+    let movedLocks: TreeEntry[] | undefined;
+    if (newDir !== undefined && newDir !== locksDir) {
+      movedLocks = listTree(newTip, newDir, git);
+      for (const [oid, object] of readObjects(lockBlobsToRead(movedLocks), git)) if (object) blobs.set(oid, object.content);
+    }
     input.claimsUpdate = {
+      movedLocks,
       fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
       diff,
       blobs,

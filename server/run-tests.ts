@@ -9,9 +9,9 @@ import { tryLock } from './pid-lock.js';
 import { statePaths } from './state.js';
 import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
-import { failuresFromOutput, formatTestReport, selectionKey, setupKey, testArgv, toTestSelection, type TestRun, type TestSelection } from '../core/sampling.js';
+import { failuresFromOutput, formatTestReport, optionLikeTestFiles, selectionKey, setupKey, testArgv, toTestSelection, type TestRun, type TestSelection } from '../core/sampling.js';
 import { readTestSelection, readTreeFiles, recordFailures } from './test-evidence.js';
-import { formatTime } from '../core/text.js';
+import { formatTime, quote } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
 import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
 
@@ -156,6 +156,10 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const tree = gitText(['rev-parse', `${input.newOid}^{tree}`], git);
   const entries = readTreeFiles(tree, git);
   const paths = entries.map((e) => e.path);
+  const optionLike = optionLikeTestFiles(paths, policy);
+  if (optionLike.length > 0) {
+    return { lines: optionLike.slice(0, 20).map((f) => `ERROR: ${input.refName}: test file ${quote(f)} starts with "-", so the test runner would read it as an option; fix: git mv -- ${quote(f)} <a name without a leading "-">`), passed: false };
+  }
   const state = statePaths(input.gitDir);
   const picked = await readTestSelection({ git, treeish: tree, files: entries, ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}), changed: input.changed, policy, seed: input.seed, stateDir: state.home });
   const selection = toTestSelection(picked.selection, policy.sample);

@@ -334,7 +334,7 @@ export interface TestSelectionResult {
 export async function readTestSelection(request: TestSelectionRequest): Promise<TestSelectionResult> {
   const files = request.files ?? readTreeFiles(request.treeish, request.git);
   const paths = files.map((f) => f.path);
-  const isTest = ((globs) => (p: string) => globs.some((g) => g(p)))(request.policy.files.map(compilePattern));
+  const isTest = ((globs) => (p: string) => globs.some((g) => g(p)))(request.policy.files.map((g) => compilePattern(g)));
   const hasTests = paths.some(isTest);
   const notes: string[] = [];
   if (!hasTests) return { selection: selectTestFiles({ paths, changed: request.changed, seed: request.seed, policy: request.policy }), notes, graph: { parsed: 0, cached: 0 } };

@@ -151,7 +151,7 @@ describe('install', () => {
     expect(readFileSync(marker, 'utf8')).toBe(`${join(dir, 'notify-sender.mjs')} ${repo}\n`);
     const [raw] = readdirSync(join(repo, 'agent-hooks', 'spool'));
     expect(raw).toMatch(/^\d{8}T\d{6}Z-\d*-\d+\.raw$/);
-    expect(readFileSync(join(repo, 'agent-hooks', 'spool', raw!), 'utf8')).toMatch(/^agent-hooks push event 1\ntime \S+Z\nenv GL_USER=agent-1\noption agent=agent-1\nupdate 0{40} 1{40} refs\/heads\/x\n$/);
+    expect(readFileSync(join(repo, 'agent-hooks', 'spool', raw!), 'utf8')).toMatch(/^agent-hooks push event 2\ntime \S+Z\nenv GL_USER=6167656e742d31\noption 6167656e743d6167656e742d31\nupdate 0{40} 1{40} refs\/heads\/x\n$/);
     git(repo, ['config', 'agenthooks.slack.webhookUrl', 'http://127.0.0.1:9/hook']);
     expect(await runStub()).toBe(true);
     git(repo, ['config', '--unset', 'agenthooks.slack.webhookUrl']);

@@ -15,7 +15,10 @@ describe('the raw push event of the post-receive stub', () => {
   it('parses what the stub writes, and names the line of anything else', () => {
     const raw = parseRawPushEvent(`agent-hooks push event 1\ntime 2026-11-21T14:30:00Z\nenv GL_USER=agent-1\noption agent=agent-1\noption x=a=b\nupdate ${oid(0)} ${oid(1)} refs/heads/main\nother ${oid(2)} refs/heads/feature\n`);
     expect(raw).toEqual({ time: '2026-11-21T14:30:00Z', env: { GL_USER: 'agent-1' }, options: ['agent=agent-1', 'x=a=b'], updates: [{ oldOid: oid(0), newOid: oid(1), refName: 'refs/heads/main' }], refs: [{ oid: oid(2), refName: 'refs/heads/feature' }] });
-    expect(() => parseRawPushEvent('{"updates":[]}')).toThrow(/^line 1: expected "agent-hooks push event 1"$/);
+    // Version 2 (issue 13): values from outside in hex, so none can forge a line.
+    expect(parseRawPushEvent(`agent-hooks push event 2\ntime 2026-11-21T14:30:00Z\nenv GL_USER=6167656e742d31\noption 783d610a6f7074696f6e206167656e743d666f72676564\nupdate ${oid(0)} ${oid(1)} refs/heads/main\n`)).toMatchObject({ env: { GL_USER: 'agent-1' }, options: ['x=a\noption agent=forged'] });
+    expect(() => parseRawPushEvent('agent-hooks push event 2\ntime 2026-11-21T14:30:00Z\noption agent=x\n')).toThrow(/^line 3: expected hex/);
+    expect(() => parseRawPushEvent('{"updates":[]}')).toThrow(/^line 1: expected "agent-hooks push event 2"$/);
     expect(() => parseRawPushEvent('agent-hooks push event 1\ntime 2026-11-21T14:30:00Z\nsurprise x\n')).toThrow(/^line 3: unknown record "surprise"$/);
     expect(() => parseRawPushEvent('agent-hooks push event 1\n')).toThrow(/no valid "time" line/);
   });

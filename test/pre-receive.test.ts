@@ -168,12 +168,14 @@ describe('identity', () => {
     const { clones } = sharedRepo(['agent-1']);
     const a = clones['agent-1']!;
     commit(a, { 'current_tasks/x.txt': lockText('agent-1') });
-    const spoof = push(a, ['-o', 'agent=agent-1', 'origin', 'HEAD:main'], { GL_USER: 'agent-7' });
+    // gitolite sets GL_USER with GL_REPO and GL_TID (without them GL_USER is the client's own: issue 13).
+    const gitolite = { GL_REPO: 'upstream', GL_TID: '4242' };
+    const spoof = push(a, ['-o', 'agent=agent-1', 'origin', 'HEAD:main'], { GL_USER: 'agent-7', ...gitolite });
     expect(spoof.errors).toEqual([
       'ERROR: push: push option agent=agent-1 does not match the authenticated user agent-7 (GL_USER): spoofed identity; fix: push without -o agent= or with -o agent=agent-7',
       expect.stringMatching(/claim of task x names agent agent-1, but the pusher is agent-7/),
     ]);
-    expect(push(a, ['origin', 'HEAD:main'], { GL_USER: 'agent-1' }).exitCode).toBe(0);
+    expect(push(a, ['origin', 'HEAD:main'], { GL_USER: 'agent-1', ...gitolite }).exitCode).toBe(0);
   });
 
   it('requires an authenticated pusher when agenthooks.requireAuthenticated is set', () => {
@@ -182,7 +184,7 @@ describe('identity', () => {
     const a = clones['agent-1']!;
     commit(a, { 'src/x': 'x' });
     expect(push(a).errors).toEqual([expect.stringMatching(/requires an authenticated pusher \(agenthooks\.requireAuthenticated\)/)]);
-    expect(push(a, ['origin', 'HEAD:main'], { GITHUB_USER_LOGIN: 'agent-1' }).exitCode).toBe(0);
+    expect(push(a, ['origin', 'HEAD:main'], { GITHUB_USER_LOGIN: 'agent-1', GITHUB_REPO_NAME: 'team/upstream', GITHUB_VIA: 'ssh' }).exitCode).toBe(0);
   });
 });
 
