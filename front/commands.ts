@@ -296,7 +296,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'run',
     describe: 'The agent loop: rerun <command> until stopped, one session log per run in <git-common-dir>/agent-hooks/logs/<agent>/, backoff 1 s to 5 min on failures, the heartbeat renewing your claims.',
-    args: [{ name: 'command', required: true, rest: true, describe: 'the agent command and its arguments, after --' }],
+    args: [{ name: 'command', rest: true, describe: 'the agent command and its arguments, after --' }],
     options: {
       agent: { type: 'string', value: 'ID', describe: 'the agent id (default: AGENT_ID, agenthooks.agent, user.name); the command gets it as AGENT_ID' },
       once: { type: 'boolean', describe: 'run the command once' },
@@ -307,6 +307,7 @@ export const COMMANDS: Command[] = [
     details: ['SIGINT and SIGTERM go to the command\'s process group; a second signal kills it.'],
     examples: ['agent-hooks run -- claude -p "work on the next task"', 'agent-hooks run --agent agent-2 --max-runs 10 -- ./agent.sh'],
     check: (p) => {
+      if (((p.args.command ?? []) as string[]).length === 0) return 'no command to run; fix: agent-hooks run -- <command...>';
       const max = str(p, 'max-runs');
       if (max !== undefined && !/^[1-9]\d*$/.test(max)) return `--max-runs must be a whole number, at least 1; fix: --max-runs 10`;
       return everyProblem(str(p, 'every'));

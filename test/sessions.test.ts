@@ -64,7 +64,10 @@ describe('agent-hooks run', () => {
     const notExecutable = cli(['run', '--no-heartbeat', '--', './agent.sh'], { cwd: clone });
     expect(notExecutable).toMatchObject({ exitCode: 2, stderr: 'ERROR: run: "./agent.sh" is not executable; fix: chmod +x ./agent.sh, or agent-hooks run -- sh ./agent.sh\n' });
     expect(logsOf(clone, 'agent-1')).toHaveLength(2);
-    expect(cli(['run', '--no-heartbeat'], { cwd: clone })).toMatchObject({ exitCode: 2, stderr: 'ERROR: no command to run; fix: agent-hooks run -- <command...>\n' });
+    // A usage error: its line, then the command's help.
+    const none = cli(['run', '--no-heartbeat'], { cwd: clone });
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr.split('\n')[0]).toBe('ERROR: run: no command to run; fix: agent-hooks run -- <command...>');
     expect(cli(['run', '--agent', 'bad id', '--', 'true'], { cwd: clone })).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^ERROR: run: "bad id" is not an agent id; fix: /) });
   });
 
