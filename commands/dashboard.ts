@@ -1,0 +1,205 @@
+// Reads everything the dashboard shows from a bare repo: the claims ref's status (the same
+// readers as `status --json`), the landing queue (`refs/land/*`), the lander's verdict notes,
+// branch tips, the events log (refusals, main red/green) and the passed-tests markers. Then
+// hands them to the pure assembleDashboard.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { assembleDashboard, assembleHealth, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type Rejection } from '../core/dashboard.js';
+import { statusJson, type RecentPush, type StatusJson } from '../core/status.js';
+import { formatTime } from '../core/text.js';
+import { cleanGitEnv, gitText, identityNameOf, readObjects, type GitOptions } from '../git/git.js';
+import { readServerConfig } from '../hooks/read-push.js';
+import { readRecentEvents } from '../server/events-log.js';
+import { readClaimsState, readViewOid, type AgentRepo } from '../shim/agent-repo.js';
+
+/** The ref under which the lander keeps its verdicts (DESIGN.md "The landing queue"). */
+export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
+/** The landing queue's refs: `refs/land/<agent>/<topic>`. */
+export const LAND_PREFIX = 'refs/land/';
+
+/** How many of each kind the dashboard reads. */
+const LIMITS = { claimsLog: 200, recent: 5, branches: 10, verdicts: 20, events: 200 } as const;
+
+/** The claims ref of a bare repo as an {@link AgentRepo} without a remote: what `status` sees when run in the bare repo itself. */
+export function bareClaimsRepo(gitDir: string): AgentRepo {
+  const git: GitOptions = { cwd: gitDir, env: { ...cleanGitEnv(), GIT_DIR: gitDir } };
+  const claimsRef = readServerConfig(git).claimsRef;
+  return { git, branch: claimsRef.replace(/^refs\/heads\//, ''), agent: { source: 'none' } };
+}
+
+const parseLog = (text: string): RecentPush[] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [oid, time, author, subject] = line.split('\0') as [string, string, string, string];
+      return { oid, time: Number(time) * 1000, author, subject };
+    });
+
+/**
+ * The status of the claims ref exactly as `agent-hooks status --json` builds it (claims, the
+ * last 5 commits), plus the claims ref's last {@link LIMITS.claimsLog} commits for activity.
+ */
+export function readStatus(repo: AgentRepo, now: number): { status: StatusJson; log: RecentPush[] } {
+  const oid = readViewOid(repo);
+  const state = readClaimsState(repo, oid, now);
+  const log = oid ? parseLog(gitText(['log', '-n', String(LIMITS.claimsLog), '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)) : [];
+  return { status: statusJson(`refs/heads/${repo.branch}`, oid, state.claims, log.slice(0, LIMITS.recent), now), log };
+}
+
+interface RefRow {
+  refName: string;
+  oid: string;
+  time: number;
+  author: string;
+  subject: string;
+}
+
+function readRefs(git: GitOptions): RefRow[] {
+  return gitText(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(authorname)%00%(subject)', 'refs/heads', LAND_PREFIX, VERDICT_NOTES_REF], git)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [refName, oid, time, author, subject] = line.split('\0') as [string, string, string, string, string];
+      return { refName, oid, time: Number(time) * 1000, author, subject };
+    });
+}
+
+/**
+ * The queue in arrival order: a loose ref's file time is when it was pushed; a packed one
+ * falls back to its commit's time.
+ */
+function readQueue(gitDir: string, rows: readonly RefRow[]): QueueEntry[] {
+  return rows
+    .filter((r) => r.refName.startsWith(LAND_PREFIX))
+    .map((r) => {
+      const [agent = '', ...topic] = r.refName.slice(LAND_PREFIX.length).split('/');
+      let time = r.time;
+      try {
+        time = statSync(join(gitDir, r.refName)).mtimeMs;
+      } catch {
+        // packed: the commit's time
+      }
+      return { ref: r.refName, agent, topic: topic.join('/'), oid: r.oid, subject: r.subject, time: formatTime(time) };
+    })
+    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.ref.localeCompare(b.ref)));
+}
+
+/** A verdict note's JSON, or undefined when it is not one (notes are written by the lander, but read defensively). */
+export function parseVerdictNote(text: string): Pick<LandVerdict, 'state' | 'onto' | 'reason' | 'errors' | 'reproduce'> | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const n = v as Record<string, unknown>;
+  if (n.state !== 'landed' && n.state !== 'ejected') return undefined;
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  return { state: n.state, onto: str(n.onto), reason: str(n.reason), reproduce: str(n.reproduce), errors: Array.isArray(n.errors) ? n.errors.filter((e): e is string => typeof e === 'string') : [] };
+}
+
+/**
+ * The newest verdicts: the notes changed by the last commits of the notes ref (one `git log
+ * --name-only`), each read at the commit that wrote it, with the entry commit's author and subject.
+ */
+function readVerdicts(git: GitOptions): LandVerdict[] {
+  const out = gitText(['log', '-n', String(LIMITS.verdicts), '--format=%x01%H%x00%ct', '--name-only', '--no-renames', VERDICT_NOTES_REF], git);
+  const written: { spec: string; oid: string; time: number }[] = [];
+  const done = new Set<string>();
+  for (const block of out.split('\x01').filter(Boolean)) {
+    const [head = '', ...paths] = block.split('\n').filter(Boolean);
+    const [commit, time] = head.split('\0') as [string, string];
+    for (const path of paths) {
+      const oid = path.replace(/\//g, '');
+      if (!/^[0-9a-f]{40,64}$/.test(oid) || done.has(oid)) continue;
+      done.add(oid);
+      written.push({ spec: `${commit}:${path}`, oid, time: Number(time) * 1000 });
+    }
+  }
+  const objects = readObjects([...written.map((w) => w.spec), ...written.map((w) => w.oid)], git);
+  const verdicts: LandVerdict[] = [];
+  for (const w of written.slice(0, LIMITS.verdicts)) {
+    const note = objects.get(w.spec);
+    const parsed = note ? parseVerdictNote(note.content.toString('utf8')) : undefined;
+    if (!parsed) continue;
+    const commit = objects.get(w.oid);
+    const text = commit?.type === 'commit' ? commit.content.toString('utf8') : '';
+    const author = /^author (.*?) <[^>]*> \d+ [+-]\d{4}$/m.exec(text.split('\n\n')[0] ?? '')?.[1] ?? (commit ? identityNameOf(commit) : undefined) ?? 'unknown';
+    const subject = text.split('\n\n')[1]?.split('\n')[0] ?? w.oid.slice(0, 10);
+    verdicts.push({ time: formatTime(w.time), oid: w.oid, agent: author, subject, ...parsed });
+  }
+  return verdicts;
+}
+
+/**
+ * Reads the time a passed-tests marker (`agent-hooks/test/passed/*`: `<time> <oid>`) names the
+ * claims ref's tip, keeping what it read in `cache` (markers never change).
+ */
+function readTipPassedAt(gitDir: string, tip: string | undefined, cache: Map<string, string>): string | undefined {
+  if (!tip) return undefined;
+  const dir = join(gitDir, 'agent-hooks', 'test', 'passed');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  let found: string | undefined;
+  for (const name of names) {
+    let text = cache.get(name);
+    if (text === undefined) {
+      try {
+        text = readFileSync(join(dir, name), 'utf8');
+      } catch {
+        continue;
+      }
+      cache.set(name, text);
+    }
+    const [time, oid] = text.trim().split(' ');
+    if (oid === tip && time && (!found || time < found)) found = time;
+  }
+  return found;
+}
+
+/** A long-lived reader of one bare repo's dashboard (it caches what never changes). */
+export interface DashboardReader {
+  gitDir: string;
+  read(now: number): DashboardJson;
+}
+
+/**
+ * Opens the dashboard reader of a bare repo (`gitDir` absolute). Each `read` runs about five
+ * git processes. @throws GitError or ConfigError when the repository cannot be read.
+ */
+export function openDashboardReader(gitDir: string): DashboardReader {
+  const passedCache = new Map<string, string>();
+  return {
+    gitDir,
+    read(now: number): DashboardJson {
+      const repo = bareClaimsRepo(gitDir);
+      const { status, log } = readStatus(repo, now);
+      const rows = readRefs(repo.git);
+      const claimsRef = status.ref;
+      const branches: BranchTip[] = rows
+        .filter((r) => r.refName.startsWith('refs/heads/') && r.refName !== claimsRef)
+        .sort((a, b) => b.time - a.time)
+        .slice(0, LIMITS.branches)
+        .map((r) => ({ ref: r.refName, oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject }));
+      const events = readRecentEvents(gitDir, LIMITS.events);
+      const rejections: Rejection[] = events.flatMap((e) => (e.kind === 'rejected' ? [{ time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors }] : [])).reverse();
+      const healthEvents = events.filter((e): e is Exclude<typeof e, { kind: 'rejected' }> => e.kind !== 'rejected');
+      return assembleDashboard({
+        repo: basename(gitDir).replace(/\.git$/, '') || gitDir,
+        status,
+        claimsLog: log,
+        queue: readQueue(gitDir, rows),
+        verdicts: rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(repo.git) : [],
+        branches,
+        rejections,
+        health: assembleHealth(healthEvents, readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),
+      });
+    },
+  };
+}
