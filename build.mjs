@@ -12,7 +12,7 @@ const hookEntries = { ...bundles.server, ...bundles.client };
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', metafile: true, legalComments: 'none', logLevel: 'warning', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: JSON.stringify(version) } };
 
 rmSync('dist', { recursive: true, force: true });
-const [hookResult, claudeResult] = await Promise.all([
+const [hookResult, claudeResult, cliResult] = await Promise.all([
   build({
     ...common,
     entryPoints: hookEntries,
@@ -23,7 +23,8 @@ const [hookResult, claudeResult] = await Promise.all([
   build({ ...common, entryPoints: { 'claude-pre-tool-use': 'front/claude-pre-tool-use.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } }),
   build({
     ...common,
-    entryPoints: { cli: 'front/cli.ts' },
+    // serve: the dashboard and its HTTP framework, imported by the CLI only for `serve`.
+    entryPoints: { cli: 'front/cli.ts', serve: 'front/serve.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     // yargs (ESM) reaches for require() in a few places; give the bundle one.
@@ -32,4 +33,7 @@ const [hookResult, claudeResult] = await Promise.all([
 ]);
 const heavy = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs)].filter((f) => /node_modules\/(yargs|undici)\//.test(f));
 if (heavy.length > 0) throw new Error(`hook bundles must not load yargs or undici, but include: ${heavy.join(', ')}`);
+const cliInputs = Object.entries(cliResult.metafile.outputs).find(([out]) => out.endsWith('cli.mjs'))[1].inputs;
+const framework = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs), ...Object.keys(cliInputs)].filter((f) => /node_modules\/(hono|@hono)\//.test(f));
+if (framework.length > 0) throw new Error(`only dist/serve.mjs may load the HTTP framework, but these include it: ${framework.join(', ')}`);
 chmodSync('dist/cli.mjs', 0o755);

@@ -50,6 +50,20 @@ export const renew = (repo: AgentRepo, taskId: string, ttl?: number) => changeCl
 /** `gc`: see {@link planGc}. */
 export const gc = (repo: AgentRepo, dryRun: boolean) => changeClaims(repo, (state, now) => planGc(state, now), { dryRun });
 
+/** How many of the claims ref's last commits `status` lists. */
+export const STATUS_RECENT = 5;
+
+/** The last `count` commits of the claims ref at `oid`, newest first (for `status` and the dashboard). @throws GitError */
+export function readRecentPushes(repo: AgentRepo, oid: string, count: number): RecentPush[] {
+  return gitText(['log', '-n', String(count), '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [hash, time, author, subject] = line.split('\0') as [string, string, string, string];
+      return { oid: hash, time: Number(time) * 1000, author, subject };
+    });
+}
+
 /**
  * `status [task] [--json]`: claims and the last pushes on the claims ref, after a fetch (a failed
  * fetch falls back to the local view, with a warning). Exit 1 when the named task has no claim.
@@ -65,16 +79,8 @@ export function status(repo: AgentRepo, taskId: string | undefined, json: boolea
   const now = Date.now();
   const state = readClaimsState(repo, oid, now);
   const claims = taskId ? state.claims.filter((c) => c.taskId === taskId) : state.claims;
-  const recent: RecentPush[] = oid
-    ? gitText(['log', '-n', '5', '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [hash, time, author, subject] = line.split('\0') as [string, string, string, string];
-          return { oid: hash, time: Number(time) * 1000, author, subject };
-        })
-    : [];
-  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now);
+  const recent = oid && !taskId ? readRecentPushes(repo, oid, STATUS_RECENT) : [];
+  const report = statusJson(viewRef(repo), oid, claims, recent, now);
   const problems = state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`);
   if (taskId && claims.length === 0) return { exitCode: EXIT.failed, lines: [...warnings, ...problems, `ERROR: ${taskId}: no claim of this task on ${viewRef(repo)}`] };
   return { exitCode: EXIT.ok, lines: [...warnings, ...problems, ...(json ? [JSON.stringify(report, null, 2)] : formatStatus(report, repo.agent.id))] };

@@ -8,9 +8,10 @@ import { assembleDashboard, assembleHealth, type BranchTip, type DashboardJson, 
 import { statusJson, type RecentPush, type StatusJson } from '../core/status.js';
 import { formatTime } from '../core/text.js';
 import { cleanGitEnv, gitText, identityNameOf, readObjects, type GitOptions } from '../git/git.js';
-import { readServerConfig } from '../hooks/read-push.js';
+import { readServerConfig } from '../server/read-push.js';
 import { readRecentEvents } from '../server/events-log.js';
-import { readClaimsState, readViewOid, type AgentRepo } from '../shim/agent-repo.js';
+import { readClaimsState, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
+import { readRecentPushes, STATUS_RECENT } from './claims.js';
 
 /** The ref under which the lander keeps its verdicts (DESIGN.md "The landing queue"). */
 export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
@@ -18,7 +19,7 @@ export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
 export const LAND_PREFIX = 'refs/land/';
 
 /** How many of each kind the dashboard reads. */
-const LIMITS = { claimsLog: 200, recent: 5, branches: 10, verdicts: 20, events: 200 } as const;
+const LIMITS = { claimsLog: 200, branches: 10, verdicts: 20, events: 200 } as const;
 
 /** The claims ref of a bare repo as an {@link AgentRepo} without a remote: what `status` sees when run in the bare repo itself. */
 export function bareClaimsRepo(gitDir: string): AgentRepo {
@@ -27,24 +28,16 @@ export function bareClaimsRepo(gitDir: string): AgentRepo {
   return { git, branch: claimsRef.replace(/^refs\/heads\//, ''), agent: { source: 'none' } };
 }
 
-const parseLog = (text: string): RecentPush[] =>
-  text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [oid, time, author, subject] = line.split('\0') as [string, string, string, string];
-      return { oid, time: Number(time) * 1000, author, subject };
-    });
-
 /**
- * The status of the claims ref exactly as `agent-hooks status --json` builds it (claims, the
- * last 5 commits), plus the claims ref's last {@link LIMITS.claimsLog} commits for activity.
+ * The status of the claims ref exactly as `agent-hooks status --json` builds it when run in the
+ * bare repo (the same readers: claims, the last {@link STATUS_RECENT} commits), plus the claims
+ * ref's last {@link LIMITS.claimsLog} commits for the activity table.
  */
 export function readStatus(repo: AgentRepo, now: number): { status: StatusJson; log: RecentPush[] } {
   const oid = readViewOid(repo);
   const state = readClaimsState(repo, oid, now);
-  const log = oid ? parseLog(gitText(['log', '-n', String(LIMITS.claimsLog), '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)) : [];
-  return { status: statusJson(`refs/heads/${repo.branch}`, oid, state.claims, log.slice(0, LIMITS.recent), now), log };
+  const log = oid ? readRecentPushes(repo, oid, LIMITS.claimsLog) : [];
+  return { status: statusJson(viewRef(repo), oid, state.claims, log.slice(0, STATUS_RECENT), now), log };
 }
 
 interface RefRow {

@@ -228,6 +228,21 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      'serve <repo>',
+      'the live dashboard of a bare repo: a web page, /api/status (status --json and more) and /events (server-sent events on every ref change); read-only',
+      (y) =>
+        y
+          .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to' })
+          .option('port', { type: 'number', default: 7420, describe: 'TCP port (0: any free one)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on; anything but loopback needs a token' })
+          .option('token', { type: 'string', describe: 'a secret every request must carry (?token= once, then a cookie; or Authorization: Bearer). Default: git config agenthooks.serve.token' }),
+      async (argv) => {
+        // The HTTP framework lives in its own bundle, loaded only here.
+        const { runServe } = (await import(new URL('./serve.mjs', import.meta.url).href)) as typeof import('./serve.js');
+        process.exitCode = await runServe({ repo: argv.repo, port: argv.port, host: argv.host, token: argv.token });
+      },
+    )
+    .command(
       'demo',
       'play three agents against a fresh bare repo in a temp dir, through real pushes',
       (y) => y.option('keep', { type: 'boolean', default: false, describe: 'keep the temp dir to look around afterwards' }),

@@ -13,7 +13,7 @@ import { openDashboardReader, type DashboardReader } from '../commands/dashboard
 import type { DashboardJson } from '../core/dashboard.js';
 import { readConfig } from '../git/git.js';
 import { findInstallation } from '../installer/manifest.js';
-import { readRepo, RepoError } from '../installer/repo.js';
+import { readRepo, RepoError } from '../git/repo.js';
 import { watchRefs } from '../server/ref-watch.js';
 import { formatDashboardMain, formatDashboardPage, PAGE_CSP } from './serve-page.js';
 
@@ -82,7 +82,7 @@ export function tokenMatches(presented: string | undefined, expected: string): b
 export function resolveServe(options: ServeOptions): { gitDir: string; host: string; port: number; token?: string } {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeUsageError(`--port ${String(options.port)} is not a port (0 to 65535)`, `agent-hooks serve ${options.repo} --port ${DEFAULT_PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeUsageError(`--port ${String(options.port)}: a port is a whole number from 0 to 65535`, `agent-hooks serve ${options.repo} --port ${DEFAULT_PORT}`);
   let repo;
   try {
     repo = readRepo(options.repo);

@@ -3,10 +3,11 @@
 // refs say what landed; only this log remembers what was refused. It is bounded: past
 // MAX_LOG_BYTES the file is renamed to `events.log.1` (the previous one is dropped).
 import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { statePaths } from './state.js';
 
 /** Where the log lives, and its one older generation. */
-export const eventsLogPath = (gitDir: string): string => join(gitDir, 'agent-hooks', 'events.log');
+export const eventsLogPath = (gitDir: string): string => statePaths(gitDir).eventsLog;
 
 /** The log is rotated past this many bytes (1 MiB: thousands of events). */
 export const MAX_LOG_BYTES = 1 << 20;
@@ -31,7 +32,7 @@ export type RepoEvent =
  */
 export function appendEvent(gitDir: string, event: RepoEvent): void {
   const path = eventsLogPath(gitDir);
-  mkdirSync(join(gitDir, 'agent-hooks'), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   try {
     if (statSync(path).size > MAX_LOG_BYTES) renameSync(path, `${path}.1`);
   } catch {
