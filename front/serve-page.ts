@@ -91,10 +91,10 @@ const SCRIPT = `
   }
   setInterval(tick,1000);
   if(!window.EventSource)return;
-  var es=new EventSource('events');
+  var es=new EventSource('events?since='+document.querySelector('main').getAttribute('data-event'));
   es.addEventListener('refresh',function(e){
     document.querySelector('main').innerHTML=e.data;tick();
-    live.textContent='Live: updated '+new Date().toISOString().replace(/\\.\\d+Z$/,'Z').replace('T',' ')+' UTC';
+    live.textContent='Live: watching for ref changes; updated '+new Date().toISOString().slice(11,19)+' UTC.';
   });
   es.onopen=function(){live.textContent='Live: watching for ref changes.';};
   es.onerror=function(){live.textContent='Live updates interrupted; retrying.';};
@@ -104,8 +104,8 @@ const SCRIPT = `
 /** The SHA-256 of the inline script and style, for the page's Content-Security-Policy. */
 export const PAGE_CSP = `default-src 'none'; script-src 'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
-/** The whole page. */
-export function formatDashboardPage(d: DashboardJson): string {
+/** The whole page; `eventId` is the last refresh sent on `/events`, so the page's stream starts after it. */
+export function formatDashboardPage(d: DashboardJson, eventId: number): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -116,7 +116,7 @@ export function formatDashboardPage(d: DashboardJson): string {
 </head>
 <body>
 <header><h1>agent-hooks dashboard: ${esc(d.repo)}</h1><p id="live" role="status" aria-live="polite">Static view; live updates need JavaScript.</p></header>
-<main>
+<main data-event="${eventId}">
 ${formatDashboardMain(d)}
 </main>
 <footer><p>Read-only. JSON: <a href="api/status">api/status</a>. Live updates: <code>events</code> (server-sent events, sent on every ref change).</p></footer>

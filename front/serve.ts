@@ -100,7 +100,7 @@ export function resolveServe(options: ServeOptions): { gitDir: string; host: str
   return { gitDir: repo.gitDir, host, port, token };
 }
 
-const ALLOWED_QUERY = new Set(['token']);
+const ALLOWED_QUERY = new Set(['token', 'since']);
 const text = (c: Context, status: 400 | 401 | 403 | 404 | 405 | 500 | 503, line: string, headers: Record<string, string> = {}) => c.body(`${line}\n`, status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
 
 /** One open event stream: its response, and whether the socket's buffer is full (then it gets only the latest refresh, on drain). */
@@ -163,6 +163,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     }
     const lastEventId = c.req.header('last-event-id');
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) return text(c, 400, 'ERROR: Last-Event-ID: not an event id; fix: reconnect without it');
+    const since = url.searchParams.get('since');
+    if (since !== null && !/^\d{1,15}$/.test(since)) return text(c, 400, 'ERROR: ?since: not an event id; fix: reload the page');
     const hostHeader = c.req.header('host');
     if (!hostHeader) return text(c, 400, 'ERROR: request: no Host header; fix: send one (HTTP/1.1)');
     if (token) {
@@ -187,8 +189,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   });
   app.get('/', (c) => {
     c.header('content-security-policy', PAGE_CSP);
-    return c.html(formatDashboardPage(read()));
+    return c.html(formatDashboardPage(read(), eventId));
   });
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/api/status', (c) => c.json(read()));
   app.get('/events', (c) => {
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream' });
@@ -204,8 +207,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     });
     res.on('close', () => streams.delete(stream));
     res.write(`retry: 2000\n\n`);
-    // A viewer that reconnects after missing a refresh gets the current page at once.
-    const seen = Number(c.req.header('last-event-id') ?? -1);
+    // A viewer that missed a refresh (since its page was rendered, or while reconnecting) gets the current page at once.
+    const seen = Number(c.req.header('last-event-id') ?? c.req.query('since') ?? -1);
     if (seen !== eventId) send(stream, refreshChunk());
     return RESPONSE_ALREADY_SENT;
   });
