@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, ServeUsageError, tokenMatches, isLoopback, type RunningServe, type ServeOptions } from '../front/serve.js';
 import { appendEvent } from '../server/events-log.js';
-import { cli, cloneAs, commit, git, makeUpstream, push, refsOf, sharedRepo, tempDir, waitFor } from './helpers/git.js';
+import { cli, cloneAs, commit, git, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -90,6 +90,22 @@ describe('serve: /api/status', () => {
     const page = (await http(s.url)).body;
     expect(page).toContain('feature-b');
     expect(page).toContain('src/x.ts is leased by agent-1');
+  });
+
+  it('lists a push refused by pre-receive with its ERROR lines, from the events log the hook wrote', async () => {
+    const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
+    expect(claimIn(clones['agent-1']!, 'parser', ['src/parser/**']).exitCode).toBe(0);
+    const s = await serve({ repo: upstream });
+    sync(clones['agent-2']!);
+    commit(clones['agent-2']!, { 'src/parser/x.ts': 'x\n' }, 'touch the parser');
+    const refused = push(clones['agent-2']!);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.errors.length).toBeGreaterThan(0);
+    const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
+    expect(api.rejections[0]).toMatchObject({ pusher: 'agent-2', refs: ['refs/heads/main'], errors: refused.errors });
+    const row = api.activity.find((r: { kind: string }) => r.kind === 'rejected');
+    expect(row).toMatchObject({ agent: 'agent-2', errors: refused.errors });
+    expect(api.agents.find((a: { agent: string }) => a.agent === 'agent-2').what).toMatch(/^rejected/);
   });
 
   it('escapes pushed text: a task description and subject with markup stay text', async () => {
@@ -211,6 +227,26 @@ describe('serve: bad input when starting', () => {
     const busy = startServe({ repo: installed, port: s.port });
     await expect(busy).rejects.toThrow(ServeUsageError);
     await expect(busy).rejects.toThrow(/in use/);
+  });
+});
+
+describe('serve: the command line', () => {
+  it('exits 2 with ERROR and a fix for a missing path, a repo without agent-hooks, a port in use', async () => {
+    const dir = tempDir();
+    const missing = cli(['serve', join(dir, 'nope.git'), '--port', '0']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/^ERROR: serve: .*nope\.git does not exist; fix: /m);
+    const bare = makeUpstream({ install: false });
+    const bareRun = cli(['serve', bare, '--port', '0']);
+    expect(bareRun.exitCode).toBe(2);
+    expect(bareRun.stderr).toContain(`fix: agent-hooks install ${bare}`);
+    const s = await serve({ repo: makeUpstream() });
+    const busy = cli(['serve', s.gitDir, '--port', String(s.port)]);
+    expect(busy.exitCode).toBe(2);
+    expect(busy.stderr).toMatch(/^ERROR: serve: port \d+ on 127\.0\.0\.1 is in use; fix: agent-hooks serve .* --port \d+/m);
+    const open = cli(['serve', s.gitDir, '--host', '0.0.0.0', '--port', '0']);
+    expect(open.exitCode).toBe(2);
+    expect(open.stderr).toMatch(/needs a token; fix: .*--token/);
   });
 });
 
