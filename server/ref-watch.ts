@@ -16,7 +16,7 @@ const TOP_LEVEL = new Set(['packed-refs', 'HEAD']);
  */
 export function watchRefs(gitDir: string, onChange: () => void, options: { debounceMs?: number; maxWaitMs?: number } = {}): () => void {
   const debounceMs = options.debounceMs ?? 150;
-  const maxWaitMs = options.maxWaitMs ?? 1000;
+  const maxWaitMs = options.maxWaitMs ?? 500;
   let timer: NodeJS.Timeout | undefined;
   let firstAt = 0;
   let closed = false;
