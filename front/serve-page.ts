@@ -27,7 +27,7 @@ const errorList = (errors: readonly string[]) => (errors.length > 0 ? `<ul class
 
 function activityRow(r: ActivityRow): string {
   const label = { push: 'push', landed: 'landed', ejected: 'ejected', rejected: 'rejected' }[r.kind];
-  return `<tr class="ev-${r.kind}"><td>${time(r.time)}</td><th scope="row"><span class="tag tag-${r.kind}">${label}</span></th><td>${esc(r.agent)}</td><td><code>${esc(shortRef(r.ref))}</code></td><td>${esc(r.detail)}${errorList(r.errors)}</td></tr>`;
+  return `<tr class="ev-${r.kind}"><td class="nw">${time(r.time)}</td><th scope="row" class="nw"><span class="tag tag-${r.kind}">${label}</span></th><td class="nw">${esc(r.agent)}</td><td class="nw"><code>${esc(shortRef(r.ref))}</code></td><td>${esc(r.detail)}${errorList(r.errors)}</td></tr>`;
 }
 
 /** The content of `<main>`: every section of the dashboard. Also what `/events` sends. */
@@ -43,20 +43,20 @@ export function formatDashboardMain(d: DashboardJson): string {
   const active = d.claims.filter((c) => c.active);
   const expired = d.claims.filter((c) => !c.active);
   const claimRow = (c: DashboardJson['claims'][number]) =>
-    `<tr data-task="${esc(c.task)}"><th scope="row">${esc(c.task)}</th><td>${esc(c.agent)}</td><td>${c.files.length > 0 ? c.files.map((f) => `<code>${esc(f)}</code>`).join(', ') : 'none'}</td><td class="left" data-expires="${esc(c.expires)}">${esc(formatLeft(c.left))}</td><td>${time(c.expires)}</td><td>${esc(c.description ?? '')}</td></tr>`;
+    `<tr data-task="${esc(c.task)}"><th scope="row">${esc(c.task)}</th><td class="nw">${esc(c.agent)}</td><td>${c.files.length > 0 ? c.files.map((f) => `<code>${esc(f)}</code>`).join(', ') : 'none'}</td><td class="left nw" data-expires="${esc(c.expires)}">${esc(formatLeft(c.left))}</td><td class="nw">${time(c.expires)}</td><td>${esc(c.description ?? '')}</td></tr>`;
   const claims = table('claims', `Claims and leases on ${shortRef(d.ref)}: ${active.length} active${expired.length ? `, ${expired.length} expired` : ''}`, ['Task', 'Holder', 'Leased files', 'Time left', 'Expires', 'Description'], [...active, ...expired].map(claimRow), 'No claims.');
 
   const queue = table(
     'queue',
     `Landing queue: ${d.queue.length} ${d.queue.length === 1 ? 'entry' : 'entries'}`,
     ['Position', 'Agent', 'Topic', 'Commit', 'Subject', 'Queued'],
-    d.queue.map((q, i) => `<tr data-ref="${esc(q.ref)}"><th scope="row">${i + 1}</th><td>${esc(q.agent)}</td><td>${esc(q.topic)}</td><td><code>${esc(short(q.oid))}</code></td><td>${esc(q.subject)}</td><td>${time(q.time)}</td></tr>`),
+    d.queue.map((q, i) => `<tr data-ref="${esc(q.ref)}"><th scope="row">${i + 1}</th><td class="nw">${esc(q.agent)}</td><td>${esc(q.topic)}</td><td><code>${esc(short(q.oid))}</code></td><td>${esc(q.subject)}</td><td class="nw">${time(q.time)}</td></tr>`),
     'The queue is empty.',
   );
 
   const activity = table('activity', 'Recent pushes, landings, ejections and rejections (newest first)', ['Time', 'Event', 'Agent', 'Ref', 'Detail'], d.activity.map(activityRow), 'Nothing yet.');
 
-  const agents = table('agents', 'Agents by last activity', ['Agent', 'Last active', 'What'], d.agents.map((a) => `<tr><th scope="row">${esc(a.agent)}</th><td>${time(a.last)}</td><td>${esc(a.what)}</td></tr>`), 'No agent has been seen yet.');
+  const agents = table('agents', 'Agents by last activity', ['Agent', 'Last active', 'What'], d.agents.map((a) => `<tr><th scope="row" class="nw">${esc(a.agent)}</th><td class="nw">${time(a.last)}</td><td>${esc(a.what)}</td></tr>`), 'No agent has been seen yet.');
 
   return [
     `<p id="where">Claims ref <code>${esc(d.ref)}</code> at <code>${d.oid ? esc(short(d.oid)) : 'none yet'}</code>; read at ${time(d.now)}.</p>`,
@@ -76,7 +76,7 @@ th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-
 code{font:13px ui-monospace,monospace}.errors{margin:.3rem 0 0;padding-left:1.1rem;color:#7a0000}
 .health{padding:.5rem .8rem;border-left:.4rem solid #888}.health.green{border-color:#17803d;background:#eefaf1}
 .health.red{border-color:#b00020;background:#fdeeee}.tag{font-weight:600}.tag-rejected,.tag-ejected{color:#9b0000}.tag-landed{color:#17603d}
-#live{color:#555;font-size:.9rem}
+#live{color:#555;font-size:.9rem}.nw{white-space:nowrap}
 `;
 
 const SCRIPT = `
