@@ -108,6 +108,28 @@ describe('serve: /api/status', () => {
     expect(api.agents.find((a: { agent: string }) => a.agent === 'agent-2').what).toMatch(/^rejected/);
   });
 
+  it("shows the lander's verdicts from notes under refs/notes/agent-hooks, with an ejection's ERROR lines", async () => {
+    const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
+    commit(clones['agent-1']!, { 'src/a.ts': 'a\n' }, 'feature a');
+    expect(push(clones['agent-1']!, ['origin', 'HEAD:refs/land/agent-1/a']).exitCode).toBe(0);
+    commit(clones['agent-2']!, { 'src/b.ts': 'b\n' }, 'feature b');
+    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/b']).exitCode).toBe(0);
+    const a = git(upstream, ['rev-parse', 'refs/land/agent-1/a']).stdout.trim();
+    const b = git(upstream, ['rev-parse', 'refs/land/agent-2/b']).stdout.trim();
+    const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
+    const note = (oid: string, verdict: object) => git(upstream, ['notes', '--ref=agent-hooks', 'add', '-m', JSON.stringify(verdict), oid], { env: { GIT_AUTHOR_NAME: 'lander', GIT_AUTHOR_EMAIL: 'l@x', GIT_COMMITTER_NAME: 'lander', GIT_COMMITTER_EMAIL: 'l@x' } });
+    note(a, { state: 'landed', onto: main, reason: 'tests passed', errors: [] });
+    note(b, { state: 'ejected', onto: main, reason: 'tests failed', errors: ['ERROR: test/b.test.ts: expected 1, got 2'], reproduce: 'agent-hooks test --fast' });
+    git(upstream, ['notes', '--ref=agent-hooks', 'add', '-m', 'not json', main], { env: { GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@x' } });
+    const s = await serve({ repo: upstream });
+    const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
+    expect(api.verdicts.map((v: { agent: string; state: string; subject: string }) => `${v.agent} ${v.state} ${v.subject}`).sort()).toEqual(['agent-1 landed feature a', 'agent-2 ejected feature b']);
+    expect(api.activity.find((r: { kind: string }) => r.kind === 'ejected')).toMatchObject({ agent: 'agent-2', errors: ['ERROR: test/b.test.ts: expected 1, got 2'] });
+    const page = (await http(s.url)).body;
+    expect(page).toContain('ejected');
+    expect(page).toContain('ERROR: test/b.test.ts: expected 1, got 2');
+  });
+
   it('escapes pushed text: a task description and subject with markup stay text', async () => {
     const { upstream, clones } = sharedRepo(['agent-1']);
     expect(cli(['claim', 'xss', '-m', '<script>alert(1)</script>'], { cwd: clones['agent-1']! }).exitCode).toBe(0);

@@ -1,0 +1,63 @@
+// The pure assembly of the dashboard (core/dashboard.ts) and the page (front/serve-page.ts):
+// activity order, each agent's latest activity, main's health in words.
+import { describe, expect, it } from 'vitest';
+import { assembleDashboard, assembleHealth, type DashboardInput } from '../core/dashboard.js';
+import { formatDashboardMain, formatLeft } from '../front/serve-page.js';
+
+const T = (s: number) => `2026-11-30T12:00:${String(s).padStart(2, '0')}Z`;
+const ms = (s: number) => Date.parse(T(s));
+const input = (over: Partial<DashboardInput> = {}): DashboardInput => ({
+  repo: 'upstream',
+  status: { ref: 'refs/heads/main', oid: 'a'.repeat(40), now: T(59), claims: [{ task: 'parser', agent: 'agent-1', path: 'current_tasks/parser.txt', started: T(1), expires: T(50), active: true, left: 100, files: ['src/**'], description: null }], recent: [] },
+  claimsLog: [{ oid: 'b'.repeat(40), time: ms(5), author: 'agent-2', subject: 'claim lexer' }],
+  queue: [{ ref: 'refs/land/agent-3/x', agent: 'agent-3', topic: 'x', oid: 'c'.repeat(40), subject: 'x', time: T(7) }],
+  verdicts: [{ time: T(9), oid: 'd'.repeat(40), agent: 'agent-2', subject: 'y', state: 'ejected', reason: 'tests failed', errors: ['ERROR: t'] }],
+  branches: [{ ref: 'refs/heads/agent-1/wip', oid: 'e'.repeat(40), time: T(3), author: 'agent-1', subject: 'wip' }],
+  rejections: [{ time: T(8), pusher: 'agent-4', refs: ['refs/heads/main'], errors: ['ERROR: a', 'ERROR: b'] }],
+  health: { state: 'unknown', source: 'none' },
+  ...over,
+});
+
+describe('assembleDashboard', () => {
+  it('orders activity newest first and keeps every status field as it was', () => {
+    const d = assembleDashboard(input());
+    expect(d.activity.map((r) => `${r.time.slice(17, 19)} ${r.kind} ${r.agent}`)).toEqual(['09 ejected agent-2', '08 rejected agent-4', '05 push agent-2', '03 push agent-1']);
+    expect(d.activity[1]!.detail).toBe('2 problems');
+    const { ref, oid, now, claims, recent } = d;
+    expect({ ref, oid, now, claims, recent }).toEqual(input().status);
+  });
+
+  it("gives each agent its latest sign of life: a push, a verdict, a refusal, a queue entry or an active claim's start", () => {
+    const d = assembleDashboard(input());
+    expect(d.agents.map((a) => `${a.agent} ${a.last.slice(17, 19)} ${a.what}`)).toEqual(['agent-2 09 ejected main: y: tests failed', 'agent-4 08 rejected main: 2 problems', 'agent-3 07 queued x', 'agent-1 03 push agent-1/wip: wip']);
+  });
+});
+
+describe('assembleHealth', () => {
+  it.each([
+    ['red from the last event', [{ kind: 'main-green' as const, time: T(1) }, { kind: 'main-red' as const, time: T(2), agent: 'agent-5', commit: 'f'.repeat(40), test: 't.test.ts' }], T(3), { state: 'red', since: T(2), by: 'agent-5' }],
+    ['green again after red', [{ kind: 'main-red' as const, time: T(2) }, { kind: 'main-green' as const, time: T(4) }], undefined, { state: 'green', since: T(4) }],
+    ['green from a passed run of the tip', [], T(3), { state: 'green', since: T(3) }],
+    ['unknown without either', [], undefined, { state: 'unknown' }],
+  ])('%s', (_name, events, passed, expected) => {
+    expect(assembleHealth(events, passed)).toMatchObject(expected);
+  });
+});
+
+describe('the page', () => {
+  it('says red and green in words, not only in colour, and names who turned main red', () => {
+    const red = formatDashboardMain(assembleDashboard(input({ health: assembleHealth([{ kind: 'main-red', time: T(2), agent: 'agent-5', commit: 'f'.repeat(40), test: 'test/a.test.ts' }], undefined) })));
+    expect(red).toMatch(/<strong>Main is red<\/strong> \(tests failing\) since .*turned red by <strong>agent-5<\/strong> in <code>ffffffffff<\/code>; failing: <code>test\/a.test.ts<\/code>/);
+    const green = formatDashboardMain(assembleDashboard(input({ health: assembleHealth([], T(3)) })));
+    expect(green).toContain('<strong>Main is green</strong> (tests pass)');
+  });
+
+  it.each([
+    [0, 'expired'],
+    [-5, 'expired'],
+    [59, '0m59s'],
+    [3599, '59m59s'],
+    [3600, '1h00m'],
+    [7262, '2h01m'],
+  ])('time left %i s is %s', (seconds, text) => expect(formatLeft(seconds)).toBe(text));
+});
