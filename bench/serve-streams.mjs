@@ -83,6 +83,7 @@ async function main() {
     const rate = Number(values.rate);
     const seconds = Number(values.seconds);
     const base = await measure();
+    const idleMs = await latencies(port, 15);
     const viewers = Array.from({ length: streams }, (_, i) => openStream(port, i < streams / 10));
     while ((await measure()).streams < streams) await sleep(100);
     const connected = await measure();
@@ -97,9 +98,11 @@ async function main() {
     }, 1000 / rate);
     const samples = [];
     const started = Date.now();
+    let loadedMs;
     for (let t = 10; t <= seconds; t += 10) {
       await sleep(started + t * 1000 - Date.now());
       samples.push({ t, ...(await measure()) });
+      if (!loadedMs) loadedMs = await latencies(port, 15);
     }
     clearInterval(ticker);
     updater.stdin.end();
@@ -128,6 +131,7 @@ async function main() {
       '',
       `refreshes received per reading viewer: min ${received[0]}, median ${received[Math.floor(received.length / 2)]}, max ${received.at(-1)}`,
       `heap growth over the minute of changes (10 s sample to the last): ${((samples.at(-1).heapUsed - samples[0].heapUsed) / 1024 / 1024).toFixed(2)} MB`,
+      `GET /api/status, median of 15: ${idleMs.toFixed(1)} ms with no viewer and no change; ${loadedMs.toFixed(1)} ms with ${streams} viewers and ${rate} changes/s`,
     ];
     console.log(lines.join('\n'));
     child.send('stop');
@@ -135,6 +139,17 @@ async function main() {
     await sleep(300);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The median time of `count` GET /api/status, one after another (ms). */
+async function latencies(port, count) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await new Promise((done, fail) => request({ host: '127.0.0.1', port, path: '/api/status' }, (res) => res.resume().on('end', done)).on('error', fail).end());
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(count / 2)];
 }
 
 function sleep(ms) {
