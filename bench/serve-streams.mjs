@@ -4,14 +4,15 @@
 // `--hold S`: one stream left open S seconds (default heartbeat), to show it stays open and
 // nothing grows.
 //
-//   npm run build && node bench/serve-streams.mjs [--streams 100] [--rate 10] [--seconds 60]
+//   npm run build && node bench/serve-streams.mjs [--streams 100] [--rate 10] [--seconds 60] [--write]
+//   (--write: replace the "Dashboard" section of bench/RESULTS.md, kept before "Soak")
 //   node bench/serve-streams.mjs --hold 3600
 //
 // The server runs in a child process (node --expose-gc) so the viewers' own buffers are not
 // counted; ref changes are real (`git update-ref --stdin`, one transaction per change, creating
 // and deleting queue entries under refs/land/), seen by the server's ref watcher.
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,7 +38,7 @@ if (process.argv[2] === '--child') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { streams: { type: 'string', default: '100' }, rate: { type: 'string', default: '10' }, seconds: { type: 'string', default: '60' }, hold: { type: 'string' } } });
+  const { values } = parseArgs({ options: { write: { type: 'boolean', default: false }, streams: { type: 'string', default: '100' }, rate: { type: 'string', default: '10' }, seconds: { type: 'string', default: '60' }, hold: { type: 'string' } } });
   const dir = mkdtempSync(join(tmpdir(), 'agent-hooks-serve-bench-'));
   try {
     const upstream = join(dir, 'upstream.git');
@@ -130,15 +131,36 @@ async function main() {
       `| every viewer gone | ${mb(none.heapUsed)} | ${mb(none.rss)} | ${none.streams} | ${none.refreshes} |`,
       '',
       `refreshes received per reading viewer: min ${received[0]}, median ${received[Math.floor(received.length / 2)]}, max ${received.at(-1)}`,
-      `heap growth over the minute of changes (10 s sample to the last): ${((samples.at(-1).heapUsed - samples[0].heapUsed) / 1024 / 1024).toFixed(2)} MB`,
+      `heap growth while refs changed (10 s sample to the last): ${((samples.at(-1).heapUsed - samples[0].heapUsed) / 1024 / 1024).toFixed(2)} MB`,
       `GET /api/status, median of 15: ${idleMs.toFixed(1)} ms with no viewer and no change; ${loadedMs.toFixed(1)} ms with ${streams} viewers and ${rate} changes/s`,
     ];
     console.log(lines.join('\n'));
+    if (values.write) writeSection(lines);
     child.send('stop');
   } finally {
     await sleep(300);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes the "## Dashboard" section of RESULTS.md, before "## Soak" (both survive `npm run bench`). */
+function writeSection(lines) {
+  const path = resolve(import.meta.dirname, 'RESULTS.md');
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n\n';
+  const section = [
+    '## Dashboard (`agent-hooks serve`)',
+    '',
+    `\`node bench/serve-streams.mjs --write\`, ${new Date().toISOString().slice(0, 10)}. The server runs in its own process (node --expose-gc); heap is measured after a full GC. Ref changes are real (\`git update-ref --stdin\`, one transaction each, creating a queue entry under refs/land/ and dropping the oldest past 20), seen by the server's ref watcher. Aim (issue 16): no growth of memory, and a viewer that leaves frees its stream.`,
+    '',
+    ...lines,
+    '',
+    '',
+  ].join('\n');
+  const start = text.indexOf('## Dashboard');
+  const soak = text.indexOf('## Soak');
+  const before = start >= 0 ? text.slice(0, start) : soak >= 0 ? text.slice(0, soak) : `${text.trimEnd()}\n\n`;
+  const after = soak >= 0 ? text.slice(soak) : '';
+  writeFileSync(path, `${before}${section}${after}`);
 }
 
 /** The median time of `count` GET /api/status, one after another (ms). */
