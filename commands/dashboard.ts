@@ -1,15 +1,17 @@
 // Reads everything the dashboard shows from a bare repo: the claims ref's status (the same
-// readers as `status --json`), the landing queue (`refs/land/*`), the lander's verdict notes,
-// branch tips, the events log (refusals, main red/green) and the passed-tests markers. Then
-// hands them to the pure assembleDashboard.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// readers as `status --json`), the landing queue (`refs/land/*`), the batch under test (the
+// lander's marker ref), the lander's verdict notes, branch tips, the events log (refused pushes),
+// the red-test records and the passed-tests markers. Then hands them to the pure
+// assembleDashboard.
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { assembleDashboard, assembleHealth, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type Rejection } from '../core/dashboard.js';
+import { assembleDashboard, assembleHealth, type Batch, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type RedTest, type Rejection } from '../core/dashboard.js';
 import { statusJson, type RecentPush, type StatusJson } from '../core/status.js';
-import { formatTime } from '../core/text.js';
+import { formatTime, parseRfc3339 } from '../core/text.js';
 import { cleanGitEnv, gitText, identityNameOf, readObjects, type GitOptions } from '../git/git.js';
 import { readServerConfig } from '../server/read-push.js';
 import { readRecentEvents } from '../server/events-log.js';
+import { statePaths } from '../server/state.js';
 import { readClaimsState, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
 import { readRecentPushes, STATUS_RECENT } from './claims.js';
 
@@ -17,6 +19,11 @@ import { readRecentPushes, STATUS_RECENT } from './claims.js';
 export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
 /** The landing queue's refs: `refs/land/<agent>/<topic>`. */
 export const LAND_PREFIX = 'refs/land/';
+/**
+ * The ref the lander points at the batch under test: a commit whose message is one JSON object,
+ * `{"onto": oid, "entries": [{"ref", "oid"}]}` (the landing queue's own contract).
+ */
+export const TESTING_REF = 'refs/agent-hooks/lander/testing';
 
 /** How many of each kind the dashboard reads. */
 const LIMITS = { claimsLog: 200, branches: 10, verdicts: 20, events: 200 } as const;
@@ -49,7 +56,7 @@ interface RefRow {
 }
 
 function readRefs(git: GitOptions): RefRow[] {
-  return gitText(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(authorname)%00%(subject)', 'refs/heads', LAND_PREFIX, VERDICT_NOTES_REF], git)
+  return gitText(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(authorname)%00%(subject)', 'refs/heads', LAND_PREFIX, VERDICT_NOTES_REF, TESTING_REF], git)
     .split('\n')
     .filter(Boolean)
     .map((line) => {
@@ -58,28 +65,74 @@ function readRefs(git: GitOptions): RefRow[] {
     });
 }
 
-/**
- * The queue in arrival order: a loose ref's file time is when it was pushed; a packed one
- * falls back to its commit's time.
- */
-function readQueue(gitDir: string, rows: readonly RefRow[]): QueueEntry[] {
+/** The queue's entries (the pure assembly puts them in the lander's order: committer time, then ref). */
+function readQueue(rows: readonly RefRow[]): Omit<QueueEntry, 'testing'>[] {
   return rows
     .filter((r) => r.refName.startsWith(LAND_PREFIX))
     .map((r) => {
       const [agent = '', ...topic] = r.refName.slice(LAND_PREFIX.length).split('/');
-      let time = r.time;
-      try {
-        time = statSync(join(gitDir, r.refName)).mtimeMs;
-      } catch {
-        // packed: the commit's time
-      }
-      return { ref: r.refName, agent, topic: topic.join('/'), oid: r.oid, subject: r.subject, time: formatTime(time) };
-    })
-    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.ref.localeCompare(b.ref)));
+      return { ref: r.refName, agent, topic: topic.join('/'), oid: r.oid, subject: r.subject, time: formatTime(r.time) };
+    });
+}
+
+const isOid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(v);
+
+/** The batch named by the message of the lander's marker commit, or undefined when the message is not one. */
+export function parseBatchMessage(message: string, since: string): Batch | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const b = v as Record<string, unknown>;
+  if (!isOid(b.onto) || !Array.isArray(b.entries)) return undefined;
+  const entries = b.entries.flatMap((e: unknown) => {
+    const x = e as Record<string, unknown> | null;
+    return x && typeof x.ref === 'string' && x.ref.startsWith(LAND_PREFIX) && isOid(x.oid) ? [{ ref: x.ref, oid: x.oid }] : [];
+  });
+  return { onto: b.onto, since, entries };
+}
+
+function readBatch(rows: readonly RefRow[], git: GitOptions): Batch | null {
+  const marker = rows.find((r) => r.refName === TESTING_REF);
+  if (!marker) return null;
+  const commit = readObjects([marker.oid], git).get(marker.oid);
+  if (commit?.type !== 'commit') return null;
+  const text = commit.content.toString('utf8');
+  return parseBatchMessage(text.slice(text.indexOf('\n\n') + 2), formatTime(marker.time)) ?? null;
+}
+
+/**
+ * The red tests of the claims ref: the records the test stage keeps in
+ * `<git-dir>/agent-hooks/red/*.json` (one per ref and test), read defensively.
+ */
+function readRedTests(gitDir: string, claimsRef: string): RedTest[] {
+  const dir = join(statePaths(gitDir).home, 'red');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return [];
+    }
+    if (r === null || typeof r !== 'object' || r.ref !== claimsRef || typeof r.test !== 'string' || typeof r.seen !== 'string') return [];
+    const state = r.state === 'found' || r.state === 'unknown' ? r.state : 'bisecting';
+    const c = r.culprit as Record<string, unknown> | undefined;
+    const culprit = c && isOid(c.oid) && typeof c.agent === 'string' && typeof c.subject === 'string' ? { oid: c.oid, agent: c.agent, subject: c.subject } : undefined;
+    return [{ test: r.test, seen: r.seen, state, ...(culprit ? { culprit } : {}) }];
+  });
 }
 
 /** A verdict note's JSON, or undefined when it is not one (notes are written by the lander, but read defensively). */
-export function parseVerdictNote(text: string): Pick<LandVerdict, 'state' | 'onto' | 'reason' | 'errors' | 'reproduce'> | undefined {
+export function parseVerdictNote(text: string): (Pick<LandVerdict, 'state' | 'onto' | 'reason' | 'errors' | 'reproduce'> & { ref?: string; time?: string }) | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -90,7 +143,7 @@ export function parseVerdictNote(text: string): Pick<LandVerdict, 'state' | 'ont
   const n = v as Record<string, unknown>;
   if (n.state !== 'landed' && n.state !== 'ejected') return undefined;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
-  return { state: n.state, onto: str(n.onto), reason: str(n.reason), reproduce: str(n.reproduce), errors: Array.isArray(n.errors) ? n.errors.filter((e): e is string => typeof e === 'string') : [] };
+  return { state: n.state, onto: str(n.onto), reason: str(n.reason), reproduce: str(n.reproduce), ref: str(n.ref), time: str(n.time), errors: Array.isArray(n.errors) ? n.errors.filter((e): e is string => typeof e === 'string') : [] };
 }
 
 /**
@@ -121,7 +174,11 @@ function readVerdicts(git: GitOptions): LandVerdict[] {
     const text = commit?.type === 'commit' ? commit.content.toString('utf8') : '';
     const author = /^author (.*?) <[^>]*> \d+ [+-]\d{4}$/m.exec(text.split('\n\n')[0] ?? '')?.[1] ?? (commit ? identityNameOf(commit) : undefined) ?? 'unknown';
     const subject = text.split('\n\n')[1]?.split('\n')[0] ?? w.oid.slice(0, 10);
-    verdicts.push({ time: formatTime(w.time), oid: w.oid, agent: author, subject, ...parsed });
+    // The note's queue ref names the agent (the pusher of the entry); the commit's author is the fallback.
+    const { ref, time, ...verdict } = parsed;
+    const agent = ref?.startsWith(LAND_PREFIX) ? ref.slice(LAND_PREFIX.length).split('/')[0]! : author;
+    const when = time && parseRfc3339(time) !== undefined ? formatTime(parseRfc3339(time)!) : formatTime(w.time);
+    verdicts.push({ time: when, oid: w.oid, agent, subject, ...verdict });
   }
   return verdicts;
 }
@@ -182,16 +239,16 @@ export function openDashboardReader(gitDir: string): DashboardReader {
         .map((r) => ({ ref: r.refName, oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject }));
       const events = readRecentEvents(gitDir, LIMITS.events);
       const rejections: Rejection[] = events.flatMap((e) => (e.kind === 'rejected' ? [{ time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors }] : [])).reverse();
-      const healthEvents = events.filter((e): e is Exclude<typeof e, { kind: 'rejected' }> => e.kind !== 'rejected');
       return assembleDashboard({
         repo: basename(gitDir).replace(/\.git$/, '') || gitDir,
         status,
         claimsLog: log,
-        queue: readQueue(gitDir, rows),
+        queue: readQueue(rows),
+        batch: readBatch(rows, repo.git),
         verdicts: rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(repo.git) : [],
         branches,
         rejections,
-        health: assembleHealth(healthEvents, readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),
+        health: assembleHealth(readRedTests(gitDir, claimsRef), readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),
       });
     },
   };

@@ -4,7 +4,10 @@
 import type { StatusJson } from './status.js';
 import { formatTime } from './text.js';
 
-/** One entry of the landing queue: `refs/land/<agent>/<topic>`, in arrival order. `time` RFC 3339. */
+/**
+ * One entry of the landing queue: `refs/land/<agent>/<topic>`, in the lander's arrival order
+ * (committer time, then ref name). `time` RFC 3339; `testing`: in the batch under test.
+ */
 export interface QueueEntry {
   ref: string;
   agent: string;
@@ -12,6 +15,22 @@ export interface QueueEntry {
   oid: string;
   subject: string;
   time: string;
+  testing: boolean;
+}
+
+/** The batch the lander is testing (its marker ref): the claims ref tip it merges onto, since when, which entries. */
+export interface Batch {
+  onto: string;
+  since: string;
+  entries: { ref: string; oid: string }[];
+}
+
+/** A red test of the claims ref, as the test stage records it: when first seen, and the culprit once found. */
+export interface RedTest {
+  test: string;
+  seen: string;
+  state: 'bisecting' | 'found' | 'unknown';
+  culprit?: { oid: string; agent: string; subject: string };
 }
 
 /** A verdict of the lander, from a note under `refs/notes/agent-hooks` (DESIGN.md "The landing queue"). */
@@ -44,13 +63,14 @@ export interface Rejection {
   errors: string[];
 }
 
-/** Whether the claims ref's tests pass: `since` (RFC 3339) and, when red, which commit and agent turned it red. */
+/**
+ * Whether the claims ref's tests pass: `since` (RFC 3339); when red, the red tests, and which
+ * commits and agents turned them red (once the bisect found them).
+ */
 export interface Health {
   state: 'green' | 'red' | 'unknown';
   since?: string;
-  commit?: string;
-  by?: string;
-  test?: string;
+  tests: RedTest[];
   source: string;
 }
 
@@ -78,6 +98,7 @@ export interface ActivityRow {
 export interface DashboardJson extends StatusJson {
   repo: string;
   queue: QueueEntry[];
+  batch: Batch | null;
   verdicts: LandVerdict[];
   branches: BranchTip[];
   rejections: Rejection[];
@@ -91,7 +112,8 @@ export interface DashboardInput {
   repo: string;
   status: StatusJson;
   claimsLog: { oid: string; time: number; author: string; subject: string }[];
-  queue: QueueEntry[];
+  queue: Omit<QueueEntry, 'testing'>[];
+  batch: Batch | null;
   verdicts: LandVerdict[];
   branches: BranchTip[];
   rejections: Rejection[];
@@ -128,7 +150,10 @@ export function assembleDashboard(input: DashboardInput): DashboardJson {
   return {
     ...input.status,
     repo: input.repo,
-    queue: input.queue,
+    queue: [...input.queue]
+      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))
+      .map((q) => ({ ...q, testing: input.batch?.entries.some((e) => e.ref === q.ref && e.oid === q.oid) ?? false })),
+    batch: input.batch,
     verdicts: input.verdicts,
     branches: input.branches,
     rejections: input.rejections,
@@ -139,14 +164,15 @@ export function assembleDashboard(input: DashboardInput): DashboardJson {
 }
 
 /**
- * Main's test health from what is known, most specific first: the newest `main-red`/`main-green`
- * event (from the hooks that find a culprit), else a passed-tests marker for the claims ref's
- * tip (green since that run), else unknown.
+ * Main's test health from what is known: red while the test stage holds a record of a red test
+ * of the claims ref (since the first was seen; by the culprits the bisect found), else green
+ * when the claims ref's tip passed its sampled tests (since that run), else unknown.
  */
-export function assembleHealth(events: readonly ({ kind: 'main-red'; time: string; commit?: string; agent?: string; test?: string } | { kind: 'main-green'; time: string; commit?: string })[], tipPassedAt: string | undefined): Health {
-  const last = events.at(-1);
-  if (last?.kind === 'main-red') return { state: 'red', since: last.time, commit: last.commit, by: last.agent, test: last.test, source: 'events log' };
-  if (last?.kind === 'main-green') return { state: 'green', since: last.time, commit: last.commit, source: 'events log' };
-  if (tipPassedAt) return { state: 'green', since: tipPassedAt, source: "the claims ref tip's sampled tests passed" };
-  return { state: 'unknown', source: 'no test run of the claims ref tip is recorded' };
+export function assembleHealth(red: readonly RedTest[], tipPassedAt: string | undefined): Health {
+  if (red.length > 0) {
+    const tests = [...red].sort((a, b) => (a.seen < b.seen ? -1 : a.seen > b.seen ? 1 : a.test.localeCompare(b.test)));
+    return { state: 'red', since: tests[0]!.seen, tests, source: 'red tests recorded by the test stage' };
+  }
+  if (tipPassedAt) return { state: 'green', since: tipPassedAt, tests: [], source: "the claims ref tip's sampled tests passed" };
+  return { state: 'unknown', tests: [], source: 'no test run of the claims ref tip is recorded' };
 }

@@ -33,12 +33,16 @@ function activityRow(r: ActivityRow): string {
 /** The content of `<main>`: every section of the dashboard. Also what `/events` sends. */
 export function formatDashboardMain(d: DashboardJson): string {
   const h = d.health;
+  const redTest = (t: DashboardJson['health']['tests'][number]) =>
+    `<li><code>${esc(t.test)}</code> red since ${time(t.seen)}: ${
+      t.culprit ? `turned red by <strong>${esc(t.culprit.agent)}</strong> in <code>${esc(short(t.culprit.oid))}</code> (${esc(t.culprit.subject)})` : t.state === 'bisecting' ? 'looking for the commit that turned it red' : 'red as far back as the search went'
+    }</li>`;
   const health =
     h.state === 'red'
-      ? `<p id="health" class="health red"><strong>Main is red</strong> (tests failing) since ${h.since ? time(h.since) : 'an unknown time'}${h.by ? `, turned red by <strong>${esc(h.by)}</strong>` : ''}${h.commit ? ` in <code>${esc(short(h.commit))}</code>` : ''}${h.test ? `; failing: <code>${esc(h.test)}</code>` : ''}.</p>`
+      ? `<div id="health" class="health red"><p><strong>Main is red</strong> (tests failing) since ${h.since ? time(h.since) : 'an unknown time'}.</p><ul>${h.tests.map(redTest).join('')}</ul></div>`
       : h.state === 'green'
-        ? `<p id="health" class="health green"><strong>Main is green</strong> (tests pass) since ${h.since ? time(h.since) : 'an unknown time'}.</p>`
-        : `<p id="health" class="health unknown"><strong>Main: unknown</strong> (${esc(h.source)}).</p>`;
+        ? `<div id="health" class="health green"><p><strong>Main is green</strong> (tests pass) since ${h.since ? time(h.since) : 'an unknown time'}.</p></div>`
+        : `<div id="health" class="health unknown"><p><strong>Main: unknown</strong> (${esc(h.source)}).</p></div>`;
 
   const active = d.claims.filter((c) => c.active);
   const expired = d.claims.filter((c) => !c.active);
@@ -46,11 +50,14 @@ export function formatDashboardMain(d: DashboardJson): string {
     `<tr data-task="${esc(c.task)}"><th scope="row">${esc(c.task)}</th><td class="nw">${esc(c.agent)}</td><td>${c.files.length > 0 ? c.files.map((f) => `<code>${esc(f)}</code>`).join(', ') : 'none'}</td><td class="left nw" data-expires="${esc(c.expires)}">${esc(formatLeft(c.left))}</td><td class="nw">${time(c.expires)}</td><td>${esc(c.description ?? '')}</td></tr>`;
   const claims = table('claims', `Claims and leases on ${shortRef(d.ref)}: ${active.length} active${expired.length ? `, ${expired.length} expired` : ''}`, ['Task', 'Holder', 'Leased files', 'Time left', 'Expires', 'Description'], [...active, ...expired].map(claimRow), 'No claims.');
 
+  const batch = d.batch
+    ? `<p id="batch"><strong>Batch under test:</strong> ${d.batch.entries.length} ${d.batch.entries.length === 1 ? 'entry' : 'entries'} merged onto <code>${esc(short(d.batch.onto))}</code>, testing since ${time(d.batch.since)}.</p>`
+    : '<p id="batch">No batch under test.</p>';
   const queue = table(
     'queue',
-    `Landing queue: ${d.queue.length} ${d.queue.length === 1 ? 'entry' : 'entries'}`,
-    ['Position', 'Agent', 'Topic', 'Commit', 'Subject', 'Queued'],
-    d.queue.map((q, i) => `<tr data-ref="${esc(q.ref)}"><th scope="row">${i + 1}</th><td class="nw">${esc(q.agent)}</td><td>${esc(q.topic)}</td><td><code>${esc(short(q.oid))}</code></td><td>${esc(q.subject)}</td><td class="nw">${time(q.time)}</td></tr>`),
+    `Landing queue: ${d.queue.length} ${d.queue.length === 1 ? 'entry' : 'entries'}, in landing order`,
+    ['Position', 'State', 'Agent', 'Topic', 'Commit', 'Subject', 'Committed'],
+    d.queue.map((q, i) => `<tr data-ref="${esc(q.ref)}"><th scope="row">${i + 1}</th><td class="nw">${q.testing ? '<strong>testing</strong>' : 'waiting'}</td><td class="nw">${esc(q.agent)}</td><td>${esc(q.topic)}</td><td><code>${esc(short(q.oid))}</code></td><td>${esc(q.subject)}</td><td class="nw">${time(q.time)}</td></tr>`),
     'The queue is empty.',
   );
 
@@ -62,7 +69,7 @@ export function formatDashboardMain(d: DashboardJson): string {
     `<p id="where">Claims ref <code>${esc(d.ref)}</code> at <code>${d.oid ? esc(short(d.oid)) : 'none yet'}</code>; read at ${time(d.now)}.</p>`,
     `<section aria-labelledby="h-health"><h2 id="h-health">Tests on main</h2>${health}</section>`,
     `<section aria-labelledby="h-claims"><h2 id="h-claims">Claims and leases</h2>${claims}</section>`,
-    `<section aria-labelledby="h-queue"><h2 id="h-queue">Landing queue</h2>${queue}</section>`,
+    `<section aria-labelledby="h-queue"><h2 id="h-queue">Landing queue</h2>${batch}${queue}</section>`,
     `<section aria-labelledby="h-activity"><h2 id="h-activity">Recent activity</h2>${activity}</section>`,
     `<section aria-labelledby="h-agents"><h2 id="h-agents">Agents</h2>${agents}</section>`,
   ].join('\n');
@@ -74,7 +81,7 @@ h1{font-size:1.4rem;margin:1rem 0 .2rem}h2{font-size:1.1rem;margin:1.4rem 0 .4re
 table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}thead th{background:#f3f3f3}
 code{font:13px ui-monospace,monospace}.errors{margin:.3rem 0 0;padding-left:1.1rem;color:#7a0000}
-.health{padding:.5rem .8rem;border-left:.4rem solid #888}.health.green{border-color:#17803d;background:#eefaf1}
+.health{padding:.1rem .8rem;border-left:.4rem solid #888}.health ul{margin-top:0}.health.green{border-color:#17803d;background:#eefaf1}
 .health.red{border-color:#b00020;background:#fdeeee}.tag{font-weight:600}.tag-rejected,.tag-ejected{color:#9b0000}.tag-landed{color:#17603d}
 #live{color:#555;font-size:.9rem}.nw{white-space:nowrap}
 `;

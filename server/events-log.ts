@@ -1,5 +1,5 @@
 // The bare repo's events log: `<git-dir>/agent-hooks/events.log`, one JSON object per line,
-// appended by the hooks (a refused push, with its ERROR lines) and read by the dashboard. The
+// appended by pre-receive (a refused push, with its ERROR lines) and read by the dashboard. The
 // refs say what landed; only this log remembers what was refused. It is bounded: past
 // MAX_LOG_BYTES the file is renamed to `events.log.1` (the previous one is dropped).
 import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
@@ -15,14 +15,10 @@ export const MAX_LOG_BYTES = 1 << 20;
 export const MAX_EVENT_BYTES = 16 * 1024;
 
 /**
- * One event. `rejected`: a push pre-receive refused (pusher, refs, its ERROR lines). `main-red` /
- * `main-green`: the claims ref's tests turned red (with the test, the commit and its agent when
- * known) or green again. Times are RFC 3339.
+ * One event: `rejected`, a push pre-receive refused (pusher, refs, its ERROR lines); time RFC
+ * 3339. A union, so other kinds can be added; readers skip kinds they do not know.
  */
-export type RepoEvent =
-  | { kind: 'rejected'; time: string; pusher: string; refs: string[]; errors: string[] }
-  | { kind: 'main-red'; time: string; commit?: string; agent?: string; test?: string }
-  | { kind: 'main-green'; time: string; commit?: string };
+export type RepoEvent = { kind: 'rejected'; time: string; pusher: string; refs: string[]; errors: string[] };
 
 /**
  * Appends one event as one line (a single `write` with O_APPEND, so lines from concurrent hooks
@@ -63,12 +59,9 @@ export function parseEvent(line: string): RepoEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const e = value as Record<string, unknown>;
   if (!isString(e.time)) return undefined;
-  const opt = (v: unknown) => (isString(v) ? v : undefined);
   if (e.kind === 'rejected' && isString(e.pusher) && Array.isArray(e.refs) && e.refs.every(isString) && Array.isArray(e.errors) && e.errors.every(isString)) {
     return { kind: 'rejected', time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors };
   }
-  if (e.kind === 'main-red') return { kind: 'main-red', time: e.time, commit: opt(e.commit), agent: opt(e.agent), test: opt(e.test) };
-  if (e.kind === 'main-green') return { kind: 'main-green', time: e.time, commit: opt(e.commit) };
   return undefined;
 }
 

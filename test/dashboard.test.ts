@@ -14,7 +14,8 @@ const input = (over: Partial<DashboardInput> = {}): DashboardInput => ({
   verdicts: [{ time: T(9), oid: 'd'.repeat(40), agent: 'agent-2', subject: 'y', state: 'ejected', reason: 'tests failed', errors: ['ERROR: t'] }],
   branches: [{ ref: 'refs/heads/agent-1/wip', oid: 'e'.repeat(40), time: T(3), author: 'agent-1', subject: 'wip' }],
   rejections: [{ time: T(8), pusher: 'agent-4', refs: ['refs/heads/main'], errors: ['ERROR: a', 'ERROR: b'] }],
-  health: { state: 'unknown', source: 'none' },
+  batch: null,
+  health: { state: 'unknown', tests: [], source: 'none' },
   ...over,
 });
 
@@ -33,21 +34,33 @@ describe('assembleDashboard', () => {
   });
 });
 
+describe('the queue', () => {
+  it("orders entries as the lander does (committer time, then ref) and marks the batch under test", () => {
+    const q = (ref: string, t: number) => ({ ref, agent: ref.split('/')[2]!, topic: 't', oid: ref.length.toString(16).padStart(40, '0'), subject: ref, time: T(t) });
+    const entries = [q('refs/land/b/t', 5), q('refs/land/a/t', 5), q('refs/land/c/t', 2)];
+    const d = assembleDashboard(input({ queue: entries, batch: { onto: 'f'.repeat(40), since: T(6), entries: [{ ref: 'refs/land/a/t', oid: entries[1]!.oid }, { ref: 'refs/land/b/t', oid: '9'.repeat(40) }] } }));
+    expect(d.queue.map((e) => `${e.ref} ${e.testing}`)).toEqual(['refs/land/c/t false', 'refs/land/a/t true', 'refs/land/b/t false']);
+    const html = formatDashboardMain(d);
+    expect(html).toContain('<strong>Batch under test:</strong> 2 entries merged onto <code>ffffffffff</code>');
+    expect(html).toMatch(/data-ref="refs\/land\/a\/t"><th scope="row">2<\/th><td class="nw"><strong>testing<\/strong>/);
+  });
+});
+
 describe('assembleHealth', () => {
+  const culprit = { oid: 'f'.repeat(40), agent: 'agent-5', subject: 'break it' };
   it.each([
-    ['red from the last event', [{ kind: 'main-green' as const, time: T(1) }, { kind: 'main-red' as const, time: T(2), agent: 'agent-5', commit: 'f'.repeat(40), test: 't.test.ts' }], T(3), { state: 'red', since: T(2), by: 'agent-5' }],
-    ['green again after red', [{ kind: 'main-red' as const, time: T(2) }, { kind: 'main-green' as const, time: T(4) }], undefined, { state: 'green', since: T(4) }],
-    ['green from a passed run of the tip', [], T(3), { state: 'green', since: T(3) }],
+    ['red while a red test is recorded, since the first was seen', [{ test: 'b.test.ts', seen: T(4), state: 'bisecting' as const }, { test: 'a.test.ts', seen: T(2), state: 'found' as const, culprit }], T(3), { state: 'red', since: T(2), tests: [{ test: 'a.test.ts', culprit }, { test: 'b.test.ts' }] }],
+    ['green from a passed run of the tip', [], T(3), { state: 'green', since: T(3), tests: [] }],
     ['unknown without either', [], undefined, { state: 'unknown' }],
-  ])('%s', (_name, events, passed, expected) => {
-    expect(assembleHealth(events, passed)).toMatchObject(expected);
+  ])('%s', (_name, red, passed, expected) => {
+    expect(assembleHealth(red, passed)).toMatchObject(expected);
   });
 });
 
 describe('the page', () => {
   it('says red and green in words, not only in colour, and names who turned main red', () => {
-    const red = formatDashboardMain(assembleDashboard(input({ health: assembleHealth([{ kind: 'main-red', time: T(2), agent: 'agent-5', commit: 'f'.repeat(40), test: 'test/a.test.ts' }], undefined) })));
-    expect(red).toMatch(/<strong>Main is red<\/strong> \(tests failing\) since .*turned red by <strong>agent-5<\/strong> in <code>ffffffffff<\/code>; failing: <code>test\/a.test.ts<\/code>/);
+    const red = formatDashboardMain(assembleDashboard(input({ health: assembleHealth([{ test: 'test/a.test.ts', seen: T(2), state: 'found', culprit: { oid: 'f'.repeat(40), agent: 'agent-5', subject: 'break <it>' } }], undefined) })));
+    expect(red).toMatch(/<strong>Main is red<\/strong> \(tests failing\) since .*<code>test\/a.test.ts<\/code> red since .*turned red by <strong>agent-5<\/strong> in <code>ffffffffff<\/code> \(break &#60;it&#62;\)/);
     const green = formatDashboardMain(assembleDashboard(input({ health: assembleHealth([], T(3)) })));
     expect(green).toContain('<strong>Main is green</strong> (tests pass)');
   });

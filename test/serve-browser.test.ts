@@ -6,6 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServe } from '../front/serve.js';
 import { cli, commit, push, sharedRepo } from './helpers/git.js';
+import { markBatch } from './helpers/dashboard.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -53,6 +54,11 @@ describe.skipIf(!hasChromium)('serve: in a headless browser', () => {
     const entry = page.locator('#queue tr[data-ref="refs/land/agent-2/lexer"]');
     await entry.waitFor({ timeout: 15_000 });
     expect(await entry.textContent()).toContain('lexer: tokens');
+    expect(await entry.textContent()).toContain('waiting');
+    // The lander takes it into a batch: the row says so, and the batch line appears.
+    markBatch(upstream, ['refs/land/agent-2/lexer']);
+    await page.locator('#queue tr[data-ref="refs/land/agent-2/lexer"]', { hasText: 'testing' }).waitFor({ timeout: 15_000 });
+    expect(await page.locator('#batch').textContent()).toMatch(/Batch under test: 1 entry merged onto/);
     expect(navigations).toBe(1);
     await page.close();
   });

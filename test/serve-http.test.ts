@@ -4,10 +4,12 @@
 // mistakes a person starting it can make.
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, ServeUsageError, tokenMatches, isLoopback, type RunningServe, type ServeOptions } from '../front/serve.js';
 import { appendEvent } from '../server/events-log.js';
+import { IDENT, markBatch } from './helpers/dashboard.js';
 import { cli, cloneAs, commit, git, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
 
 const running: RunningServe[] = [];
@@ -119,15 +121,53 @@ describe('serve: /api/status', () => {
     const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
     const note = (oid: string, verdict: object) => git(upstream, ['notes', '--ref=agent-hooks', 'add', '-m', JSON.stringify(verdict), oid], { env: { GIT_AUTHOR_NAME: 'lander', GIT_AUTHOR_EMAIL: 'l@x', GIT_COMMITTER_NAME: 'lander', GIT_COMMITTER_EMAIL: 'l@x' } });
     note(a, { state: 'landed', onto: main, reason: 'tests passed', errors: [] });
-    note(b, { state: 'ejected', onto: main, reason: 'tests failed', errors: ['ERROR: test/b.test.ts: expected 1, got 2'], reproduce: 'agent-hooks test --fast' });
+    note(b, { state: 'ejected', onto: main, reason: 'tests failed', errors: ['ERROR: test/b.test.ts: expected 1, got 2'], reproduce: 'agent-hooks test --fast', ref: 'refs/land/agent-2/b', time: '2026-11-30T12:00:00Z' });
     git(upstream, ['notes', '--ref=agent-hooks', 'add', '-m', 'not json', main], { env: { GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@x' } });
     const s = await serve({ repo: upstream });
     const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
     expect(api.verdicts.map((v: { agent: string; state: string; subject: string }) => `${v.agent} ${v.state} ${v.subject}`).sort()).toEqual(['agent-1 landed feature a', 'agent-2 ejected feature b']);
-    expect(api.activity.find((r: { kind: string }) => r.kind === 'ejected')).toMatchObject({ agent: 'agent-2', errors: ['ERROR: test/b.test.ts: expected 1, got 2'] });
+    expect(api.activity.find((r: { kind: string }) => r.kind === 'ejected')).toMatchObject({ agent: 'agent-2', time: '2026-11-30T12:00:00Z', errors: ['ERROR: test/b.test.ts: expected 1, got 2'] });
     const page = (await http(s.url)).body;
     expect(page).toContain('ejected');
     expect(page).toContain('ERROR: test/b.test.ts: expected 1, got 2');
+  });
+
+  it("shows the batch under test from the lander's marker ref, and marks its entries", async () => {
+    const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
+    commit(clones['agent-2']!, { 'src/b.ts': 'b\n' }, 'feature b');
+    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/b']).exitCode).toBe(0);
+    commit(clones['agent-1']!, { 'src/a.ts': 'a\n' }, 'feature a');
+    expect(push(clones['agent-1']!, ['origin', 'HEAD:refs/land/agent-1/a']).exitCode).toBe(0);
+    const s = await serve({ repo: upstream });
+    const before = JSON.parse((await http(s.url, { path: '/api/status' })).body);
+    expect(before.batch).toBeNull();
+    expect(before.queue.map((q: { testing: boolean }) => q.testing)).toEqual([false, false]);
+    markBatch(upstream, ['refs/land/agent-2/b']);
+    const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
+    expect(api.batch).toMatchObject({ onto: git(upstream, ['rev-parse', 'main']).stdout.trim(), entries: [{ ref: 'refs/land/agent-2/b' }] });
+    expect(api.queue.map((q: { ref: string; testing: boolean }) => `${q.ref} ${q.testing}`).sort()).toEqual(['refs/land/agent-1/a false', 'refs/land/agent-2/b true']);
+    // A marker whose message is not a batch (or names refs outside the queue) shows no batch.
+    const tree = git(upstream, ['rev-parse', 'main^{tree}']).stdout.trim();
+    git(upstream, ['update-ref', 'refs/agent-hooks/lander/testing', git(upstream, ['commit-tree', tree, '-m', '{"onto":"x","entries":[]}'], { env: IDENT }).stdout.trim()]);
+    expect(JSON.parse((await http(s.url, { path: '/api/status' })).body).batch).toBeNull();
+  });
+
+  it('says main is red, since when and by whom, from the red-test records of the test stage', async () => {
+    const { upstream } = sharedRepo(['agent-1']);
+    const s = await serve({ repo: upstream });
+    const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
+    mkdirSync(join(s.gitDir, 'agent-hooks', 'red'), { recursive: true });
+    const record = { ref: 'refs/heads/main', test: 'test/parse.test.mjs', redAt: main, seen: '2026-11-30T12:00:00Z', state: 'found', culprit: { oid: main, agent: 'agent-7', subject: 'parser: <b>oops</b>' }, announced: true, command: ['node', '--test'], timeout: 300 };
+    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'a.json'), JSON.stringify(record));
+    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'other-ref.json'), JSON.stringify({ ...record, ref: 'refs/heads/dev', test: 'x' }));
+    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'torn.json'), '{"ref":"refs/heads/main","te');
+    const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
+    expect(api.health).toMatchObject({ state: 'red', since: '2026-11-30T12:00:00Z', tests: [{ test: 'test/parse.test.mjs', culprit: { agent: 'agent-7' } }] });
+    expect(api.health.tests).toHaveLength(1);
+    const page = (await http(s.url)).body;
+    expect(page).toMatch(/Main is red<\/strong> \(tests failing\)/);
+    expect(page).toContain('turned red by <strong>agent-7</strong>');
+    expect(page).toContain('parser: &#60;b&#62;oops');
   });
 
   it('escapes pushed text: a task description and subject with markup stay text', async () => {
