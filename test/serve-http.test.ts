@@ -108,6 +108,9 @@ describe('serve: /api/status', () => {
     const row = api.activity.find((r: { kind: string }) => r.kind === 'rejected');
     expect(row).toMatchObject({ agent: 'agent-2', errors: refused.errors });
     expect(api.agents.find((a: { agent: string }) => a.agent === 'agent-2').what).toMatch(/^rejected/);
+    // doctor's synthetic push is always refused, and is no rejection to show.
+    expect(cli(['doctor', upstream]).exitCode).toBe(0);
+    expect(JSON.parse((await http(s.url, { path: '/api/status' })).body).rejections).toHaveLength(1);
   });
 
   it("shows the lander's verdicts from notes under refs/notes/agent-hooks, with an ejection's ERROR lines", async () => {
