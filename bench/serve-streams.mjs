@@ -29,7 +29,7 @@ if (process.argv[2] === '--child') {
     if (m === 'measure') {
       global.gc();
       const mem = process.memoryUsage();
-      process.send({ heapUsed: mem.heapUsed, rss: mem.rss, external: mem.external, streams: s.streamCount(), refreshes: s.refreshCount() });
+      process.send({ heapUsed: mem.heapUsed, rss: mem.rss, external: mem.external, streams: s.streamCount(), refreshes: s.refreshCount(), ...s.buffered() });
     } else if (m === 'stop') void s.close().then(() => process.exit(0));
   });
   process.send({ port: s.port });
@@ -121,14 +121,11 @@ async function main() {
     const lines = [
       `serve under load: ${streams} event streams (${streams / 10} never read), ${rate} ref changes/s for ${seconds} s (${n} changes), node ${process.version}`,
       '',
-      '| moment | heap used after GC (MB) | rss (MB) | open streams | refreshes sent |',
-      '|---|---|---|---|---|',
-      `| server started, no viewer | ${mb(base.heapUsed)} | ${mb(base.rss)} | ${base.streams} | ${base.refreshes} |`,
-      `| ${streams} viewers connected | ${mb(connected.heapUsed)} | ${mb(connected.rss)} | ${connected.streams} | ${connected.refreshes} |`,
-      ...samples.map((s) => `| ${s.t} s of ref changes | ${mb(s.heapUsed)} | ${mb(s.rss)} | ${s.streams} | ${s.refreshes} |`),
-      `| changes stopped | ${mb(loaded.heapUsed)} | ${mb(loaded.rss)} | ${loaded.streams} | ${loaded.refreshes} |`,
-      `| half the viewers gone | ${mb(half.heapUsed)} | ${mb(half.rss)} | ${half.streams} | ${half.refreshes} |`,
-      `| every viewer gone | ${mb(none.heapUsed)} | ${mb(none.rss)} | ${none.streams} | ${none.refreshes} |`,
+      '| moment | heap used after GC (MB) | rss (MB) | open streams | refreshes sent | bytes held for streams (streams behind) |',
+      '|---|---|---|---|---|---|',
+      ...[['server started, no viewer', base], [`${streams} viewers connected`, connected], ...samples.map((s) => [`${s.t} s of ref changes`, s]), ['changes stopped', loaded], ['half the viewers gone', half], ['every viewer gone', none]].map(
+        ([label, m]) => `| ${label} | ${mb(m.heapUsed)} | ${mb(m.rss)} | ${m.streams} | ${m.refreshes} | ${m.bytes} (${m.behind}) |`,
+      ),
       '',
       `refreshes received per reading viewer: min ${received[0]}, median ${received[Math.floor(received.length / 2)]}, max ${received.at(-1)}`,
       `heap growth while refs changed (10 s sample to the last): ${((samples.at(-1).heapUsed - samples[0].heapUsed) / 1024 / 1024).toFixed(2)} MB`,

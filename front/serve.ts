@@ -11,6 +11,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
 import { openDashboardReader, type DashboardReader } from '../commands/dashboard.js';
 import type { DashboardJson } from '../core/dashboard.js';
+import { quote, showJson } from '../core/text.js';
 import { readConfig } from '../git/git.js';
 import { findInstallation } from '../installer/manifest.js';
 import { readRepo, RepoError } from '../git/repo.js';
@@ -58,6 +59,8 @@ export interface RunningServe {
   streamCount(): number;
   /** How many refreshes were sent since start (one per burst of ref changes that changed the page). */
   refreshCount(): number;
+  /** Bytes written to open streams that Node still holds (not yet taken by the sockets), and how many streams are behind. */
+  buffered(): { bytes: number; behind: number };
   close(): Promise<void>;
 }
 
@@ -103,10 +106,14 @@ export function resolveServe(options: ServeOptions): { gitDir: string; host: str
 const ALLOWED_QUERY = new Set(['token', 'since']);
 const text = (c: Context, status: 400 | 401 | 403 | 404 | 405 | 500 | 503, line: string, headers: Record<string, string> = {}) => c.body(`${line}\n`, status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
 
-/** One open event stream: its response, and whether the socket's buffer is full (then it gets only the latest refresh, on drain). */
+/**
+ * One open event stream: its response, whether the socket's buffer is full (then it gets only
+ * the latest refresh, on drain), and the last refresh written to it.
+ */
 interface Stream {
   res: ServerResponse;
   behind: boolean;
+  sentId: number;
 }
 
 /**
@@ -122,8 +129,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   let eventId = 0;
   let lastMain = formatDashboardMain(read());
 
-  const send = (s: Stream, chunk: string) => {
+  const send = (s: Stream, chunk: string, id?: number) => {
     if (s.behind) return;
+    if (id !== undefined) s.sentId = id;
     if (!s.res.write(chunk)) s.behind = true;
   };
   const refreshChunk = () => `id: ${eventId}\nevent: refresh\n${lastMain.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`;
@@ -142,7 +150,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     eventId++;
     refreshes++;
     const chunk = refreshChunk();
-    for (const s of streams) send(s, chunk);
+    for (const s of streams) send(s, chunk, eventId);
   };
   const stopWatching = watchRefs(gitDir, refresh, { debounceMs: options.debounceMs });
   const heartbeat = setInterval(() => {
@@ -152,14 +160,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
 
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.use('*', async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return text(c, 405, `ERROR: ${c.req.method} ${c.req.path}: the dashboard is read-only; fix: use GET`, { allow: 'GET, HEAD' });
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return text(c, 405, `ERROR: ${quote(c.req.method)} ${quote(c.req.path)}: the dashboard is read-only; fix: use GET`, { allow: 'GET, HEAD' });
     const raw = c.env.incoming.url ?? '/';
     const url = new URL(raw, 'http://x');
     try {
       decodeURIComponent(url.pathname);
-      for (const [key] of url.searchParams) if (!ALLOWED_QUERY.has(key)) throw new Error(`unknown query parameter ${JSON.stringify(key).slice(0, 40)}`);
+      for (const [key] of url.searchParams) if (!ALLOWED_QUERY.has(key)) throw new Error(`unknown query parameter ${showJson(key)}`);
     } catch (error) {
-      return text(c, 400, `ERROR: ${c.req.method} request: malformed (${error instanceof URIError ? 'bad percent-encoding' : (error as Error).message}); fix: GET /, /api/status or /events`);
+      return text(c, 400, `ERROR: ${quote(c.req.method)} request: malformed (${error instanceof URIError ? 'bad percent-encoding' : (error as Error).message}); fix: GET /, /api/status or /events`);
     }
     const lastEventId = c.req.header('last-event-id');
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) return text(c, 400, 'ERROR: Last-Event-ID: not an event id; fix: reconnect without it');
@@ -180,7 +188,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       }
     } else if (!isLoopback(hostHeader.replace(/:\d+$/, ''))) {
       // Bound to loopback without a token: a page on another site must not reach it through DNS rebinding.
-      return text(c, 403, `ERROR: Host ${JSON.stringify(hostHeader).slice(0, 60)}: this dashboard answers only to loopback names; fix: open http://127.0.0.1:${port}/`);
+      return text(c, 403, `ERROR: Host ${showJson(hostHeader)}: this dashboard answers only to loopback names; fix: open http://127.0.0.1:${port}/`);
     }
     await next();
     c.header('x-content-type-options', 'nosniff');
@@ -198,21 +206,22 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     if (streams.size >= MAX_STREAMS) return text(c, 503, `ERROR: /events: ${MAX_STREAMS} streams are open already; fix: close some viewers`, { 'retry-after': '30' });
     const res = c.env.outgoing;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
-    const stream: Stream = { res, behind: false };
+    const stream: Stream = { res, behind: false, sentId: -1 };
     streams.add(stream);
     res.on('drain', () => {
       // A slow viewer that caught up gets the latest page, not every one it missed.
       stream.behind = false;
-      send(stream, refreshChunk());
+      if (stream.sentId !== eventId) send(stream, refreshChunk(), eventId);
     });
     res.on('close', () => streams.delete(stream));
     res.write(`retry: 2000\n\n`);
     // A viewer that missed a refresh (since its page was rendered, or while reconnecting) gets the current page at once.
     const seen = Number(c.req.header('last-event-id') ?? c.req.query('since') ?? -1);
-    if (seen !== eventId) send(stream, refreshChunk());
+    if (seen !== eventId) send(stream, refreshChunk(), eventId);
+    else stream.sentId = eventId;
     return RESPONSE_ALREADY_SENT;
   });
-  app.notFound((c) => text(c, 404, `ERROR: ${c.req.path}: no such page; fix: GET /, /api/status or /events`));
+  app.notFound((c) => text(c, 404, `ERROR: ${quote(c.req.path)}: no such page; fix: GET /, /api/status or /events`));
   app.onError((error, c) => text(c, 500, `ERROR: internal: ${error.message.split('\n')[0]}`));
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -240,6 +249,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     gitDir,
     streamCount: () => streams.size,
     refreshCount: () => refreshes,
+    buffered: () => ({ bytes: [...streams].reduce((n, s) => n + s.res.writableLength, 0), behind: [...streams].filter((s) => s.behind).length }),
     close: () =>
       new Promise<void>((resolve) => {
         stopWatching();

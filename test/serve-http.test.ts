@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, ServeUsageError, tokenMatches, isLoopback, type RunningServe, type ServeOptions } from '../front/serve.js';
 import { appendEvent } from '../server/events-log.js';
 import { IDENT, markBatch } from './helpers/dashboard.js';
-import { cli, cloneAs, commit, git, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
+import { cli, cloneAs, commit, git, lockText, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
 
 const running: RunningServe[] = [];
 afterEach(async () => {
@@ -327,6 +327,38 @@ describe('serve: /events', () => {
     await waitFor(() => /event: refresh\n(data: .*\n)*data: .*tokenizer/.test(stream.received()));
     stream.close();
     await waitFor(() => s.streamCount() === 0);
+  });
+
+  it('holds at most about one page for a viewer that stops reading, and gives it the latest page when it reads again', async () => {
+    const { upstream, clones } = sharedRepo(['agent-1']);
+    // 400 claims make a page of over 100 kB, so a stalled viewer's socket fills after a few dozen refreshes.
+    const locks = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`current_tasks/task-${i}.txt`, lockText('agent-1', { files: [`src/t${i}/**`], description: `task number ${i} with a description long enough to weigh` })]));
+    commit(clones['agent-1']!, locks, 'claim 400 tasks');
+    expect(push(clones['agent-1']!).exitCode).toBe(0);
+    const s = await serve({ repo: upstream, debounceMs: 5 });
+    const pageBytes = (await http(s.url)).body.length;
+    expect(pageBytes).toBeGreaterThan(100_000);
+    const u = new URL(s.url);
+    let resumed = '';
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => request({ host: u.hostname, port: u.port, path: '/events' }, resolve).end());
+    res.pause();
+    const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
+    let i = 0;
+    for (; i < 400 && s.buffered().behind === 0; i++) {
+      git(upstream, ['update-ref', `refs/land/agent-1/topic-${i}`, main]);
+      await waitFor(() => s.refreshCount() > i, 10_000);
+    }
+    expect(s.buffered().behind).toBe(1);
+    for (let j = 0; j < 10; j++, i++) {
+      git(upstream, ['update-ref', `refs/land/agent-1/topic-${i}`, main]);
+      await waitFor(() => s.refreshCount() > i, 10_000);
+    }
+    expect(s.buffered().bytes).toBeLessThan(3 * pageBytes);
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (resumed = (resumed + d).slice(-4 * pageBytes)));
+    res.resume();
+    await waitFor(() => resumed.includes(`topic-${i - 1}<`) && s.buffered().behind === 0);
+    res.destroy();
   });
 
   it('sends the current page at once to a viewer that reconnects with an old Last-Event-ID', async () => {
