@@ -53,15 +53,23 @@ export const gc = (repo: AgentRepo, dryRun: boolean) => changeClaims(repo, (stat
 /** How many of the claims ref's last commits `status` lists. */
 export const STATUS_RECENT = 5;
 
-/** The last `count` commits of the claims ref at `oid`, newest first (for `status` and the dashboard). @throws GitError */
-export function readRecentPushes(repo: AgentRepo, oid: string, count: number): RecentPush[] {
-  return gitText(['log', '-n', String(count), '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)
+/** The `git log` arguments of the last `count` commits at `oid`, in the format {@link parseRecentPushes} reads. */
+export const recentPushesArgs = (oid: string, count: number): string[] => ['log', '-n', String(count), '--format=%H%x00%ct%x00%an%x00%s', oid];
+
+/** Parses the output of {@link recentPushesArgs}: one commit per line, newest first. */
+export function parseRecentPushes(text: string): RecentPush[] {
+  return text
     .split('\n')
     .filter(Boolean)
     .map((line) => {
       const [hash, time, author, subject] = line.split('\0') as [string, string, string, string];
       return { oid: hash, time: Number(time) * 1000, author, subject };
     });
+}
+
+/** The last `count` commits of the claims ref at `oid`, newest first (for `status` and the dashboard). @throws GitError */
+export function readRecentPushes(repo: AgentRepo, oid: string, count: number): RecentPush[] {
+  return parseRecentPushes(gitText(recentPushesArgs(oid, count), repo.git));
 }
 
 /**

@@ -8,12 +8,15 @@ import { basename, join } from 'node:path';
 import { assembleDashboard, assembleHealth, type Batch, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type RedTest, type Rejection } from '../core/dashboard.js';
 import { statusJson, type RecentPush, type StatusJson } from '../core/status.js';
 import { formatTime, parseRfc3339 } from '../core/text.js';
-import { cleanGitEnv, gitText, identityNameOf, readObjects, type GitOptions } from '../git/git.js';
+import { lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
+import { POLICY_FILE, policyFromText } from '../core/policy.js';
+import { cleanGitEnv, identityNameOf, type GitOptions } from '../git/git.js';
+import { gitTextAsync, listTreeAsync, readObjectsAsync, runGitAsync, type AsyncGitOptions } from '../git/git-async.js';
 import { readServerConfig } from '../server/read-push.js';
 import { readRecentEvents } from '../server/events-log.js';
 import { statePaths } from '../server/state.js';
-import { readClaimsState, readViewOid, viewRef, type AgentRepo } from './agent-repo.js';
-import { readRecentPushes, STATUS_RECENT } from './claims.js';
+import { viewRef, type AgentRepo } from './agent-repo.js';
+import { parseRecentPushes, recentPushesArgs, STATUS_RECENT } from './claims.js';
 
 /** The ref under which the lander keeps its verdicts (DESIGN.md "The landing queue"). */
 export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
@@ -28,23 +31,41 @@ export const TESTING_REF = 'refs/agent-hooks/lander/testing';
 /** How many of each kind the dashboard reads. */
 const LIMITS = { claimsLog: 200, branches: 10, verdicts: 20, events: 200 } as const;
 
-/** The claims ref of a bare repo as an {@link AgentRepo} without a remote: what `status` sees when run in the bare repo itself. */
-export function bareClaimsRepo(gitDir: string): AgentRepo {
+/** One read of the dashboard gives up after this long (ms): git is killed, the page says so. */
+export const READ_TIMEOUT_MS = 20_000;
+
+/**
+ * The claims ref of a bare repo as an {@link AgentRepo} without a remote: what `status` sees when
+ * run in the bare repo itself. The claims ref is the server's (`readServerConfig`), from
+ * `agenthooks.claimsRef` or HEAD, read without blocking. @throws GitError, ConfigError
+ */
+export async function bareClaimsRepo(gitDir: string, options: AsyncGitOptions = {}): Promise<AgentRepo> {
   const git: GitOptions = { cwd: gitDir, env: { ...cleanGitEnv(), GIT_DIR: gitDir } };
-  const claimsRef = readServerConfig(git).claimsRef;
+  const configured = (await runGitAsync(['config', '-z', '--get-regexp', '^agenthooks\\.claimsref$'], { ...git, ...options, okExitCodes: [0, 1] })).stdout.toString('utf8');
+  const value = configured.split('\0').filter(Boolean).at(-1)?.split('\n').slice(1).join('\n');
+  const head = value ? undefined : await gitTextAsync(['symbolic-ref', '-q', 'HEAD'], { ...git, ...options, okExitCodes: [0, 1] });
+  // readServerConfig validates the name and applies the same defaults; given the value, it runs no git.
+  const claimsRef = readServerConfig(git, new Map([['agenthooks.claimsref', [value || head || 'refs/heads/main']]])).claimsRef;
   return { git, branch: claimsRef.replace(/^refs\/heads\//, ''), agent: { source: 'none' } };
 }
 
 /**
  * The status of the claims ref exactly as `agent-hooks status --json` builds it when run in the
- * bare repo (the same readers: claims, the last {@link STATUS_RECENT} commits), plus the claims
+ * bare repo (the readers of `readClaimsState` and `readRecentPushes`, through the async runner:
+ * the policy at the tip, the lock files, the last {@link STATUS_RECENT} commits), plus the claims
  * ref's last {@link LIMITS.claimsLog} commits for the activity table.
  */
-export function readStatus(repo: AgentRepo, now: number): { status: StatusJson; log: RecentPush[] } {
-  const oid = readViewOid(repo);
-  const state = readClaimsState(repo, oid, now);
-  const log = oid ? readRecentPushes(repo, oid, LIMITS.claimsLog) : [];
-  return { status: statusJson(viewRef(repo), oid, state.claims, log.slice(0, STATUS_RECENT), now), log };
+export async function readStatus(repo: AgentRepo, now: number, options: AsyncGitOptions = {}): Promise<{ status: StatusJson; log: RecentPush[] }> {
+  const git = { ...repo.git, ...options };
+  const oid = (await gitTextAsync(['rev-parse', '-q', '--verify', `${viewRef(repo)}^{commit}`], { ...git, okExitCodes: [0, 1] })) || undefined;
+  if (!oid) return { status: statusJson(viewRef(repo), undefined, [], [], now), log: [] };
+  const spec = `${oid}:${POLICY_FILE}`;
+  const { policy } = policyFromText((await readObjectsAsync([spec], git)).get(spec)?.content.toString('utf8'));
+  const entries = await listTreeAsync(oid, policy.locks.dir, git);
+  const blobs = new Map<string, Uint8Array>();
+  for (const [id, object] of await readObjectsAsync(lockBlobsToRead(entries), git)) if (object) blobs.set(id, object.content);
+  const log = parseRecentPushes(await gitTextAsync(recentPushesArgs(oid, LIMITS.claimsLog), git));
+  return { status: statusJson(viewRef(repo), oid, parseClaims(entries, policy, blobs, now), log.slice(0, STATUS_RECENT), now), log };
 }
 
 interface RefRow {
@@ -55,8 +76,8 @@ interface RefRow {
   subject: string;
 }
 
-function readRefs(git: GitOptions): RefRow[] {
-  return gitText(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(authorname)%00%(subject)', 'refs/heads', LAND_PREFIX, VERDICT_NOTES_REF, TESTING_REF], git)
+async function readRefs(git: AsyncGitOptions): Promise<RefRow[]> {
+  return (await gitTextAsync(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(committerdate:unix)%00%(authorname)%00%(subject)', 'refs/heads', LAND_PREFIX, VERDICT_NOTES_REF, TESTING_REF], git))
     .split('\n')
     .filter(Boolean)
     .map((line) => {
@@ -95,10 +116,10 @@ export function parseBatchMessage(message: string, since: string): Batch | undef
   return { onto: b.onto, since, entries };
 }
 
-function readBatch(rows: readonly RefRow[], git: GitOptions): Batch | null {
+async function readBatch(rows: readonly RefRow[], git: AsyncGitOptions): Promise<Batch | null> {
   const marker = rows.find((r) => r.refName === TESTING_REF);
   if (!marker) return null;
-  const commit = readObjects([marker.oid], git).get(marker.oid);
+  const commit = (await readObjectsAsync([marker.oid], git)).get(marker.oid);
   if (commit?.type !== 'commit') return null;
   const text = commit.content.toString('utf8');
   return parseBatchMessage(text.slice(text.indexOf('\n\n') + 2), formatTime(marker.time)) ?? null;
@@ -150,8 +171,8 @@ export function parseVerdictNote(text: string): (Pick<LandVerdict, 'state' | 'on
  * The newest verdicts: the notes changed by the last commits of the notes ref (one `git log
  * --name-only`), each read at the commit that wrote it, with the entry commit's author and subject.
  */
-function readVerdicts(git: GitOptions): LandVerdict[] {
-  const out = gitText(['log', '-n', String(LIMITS.verdicts), '--format=%x01%H%x00%ct', '--name-only', '--no-renames', VERDICT_NOTES_REF], git);
+async function readVerdicts(git: AsyncGitOptions): Promise<LandVerdict[]> {
+  const out = await gitTextAsync(['log', '-n', String(LIMITS.verdicts), '--format=%x01%H%x00%ct', '--name-only', '--no-renames', VERDICT_NOTES_REF], git);
   const written: { spec: string; oid: string; time: number }[] = [];
   const done = new Set<string>();
   for (const block of out.split('\x01').filter(Boolean)) {
@@ -164,7 +185,7 @@ function readVerdicts(git: GitOptions): LandVerdict[] {
       written.push({ spec: `${commit}:${path}`, oid, time: Number(time) * 1000 });
     }
   }
-  const objects = readObjects([...written.map((w) => w.spec), ...written.map((w) => w.oid)], git);
+  const objects = await readObjectsAsync([...written.map((w) => w.spec), ...written.map((w) => w.oid)], git);
   const verdicts: LandVerdict[] = [];
   for (const w of written.slice(0, LIMITS.verdicts)) {
     const note = objects.get(w.spec);
@@ -216,21 +237,24 @@ function readTipPassedAt(gitDir: string, tip: string | undefined, cache: Map<str
 /** A long-lived reader of one bare repo's dashboard (it caches what never changes). */
 export interface DashboardReader {
   gitDir: string;
-  read(now: number): DashboardJson;
+  /** Reads everything now (`now` epoch ms); git runs without blocking and is killed after {@link READ_TIMEOUT_MS}. */
+  read(now: number): Promise<DashboardJson>;
 }
 
 /**
- * Opens the dashboard reader of a bare repo (`gitDir` absolute). Each `read` runs about five
- * git processes. @throws GitError or ConfigError when the repository cannot be read.
+ * Opens the dashboard reader of a bare repo (`gitDir` absolute). Each `read` runs about ten
+ * short git processes through the async runner, so a server stays responsive while it reads.
+ * @throws GitError or ConfigError (the promise rejects) when the repository cannot be read.
  */
 export function openDashboardReader(gitDir: string): DashboardReader {
   const passedCache = new Map<string, string>();
   return {
     gitDir,
-    read(now: number): DashboardJson {
-      const repo = bareClaimsRepo(gitDir);
-      const { status, log } = readStatus(repo, now);
-      const rows = readRefs(repo.git);
+    async read(now: number): Promise<DashboardJson> {
+      const options: AsyncGitOptions = { signal: AbortSignal.timeout(READ_TIMEOUT_MS) };
+      const repo = await bareClaimsRepo(gitDir, options);
+      const git = { ...repo.git, ...options };
+      const [{ status, log }, rows] = await Promise.all([readStatus(repo, now, options), readRefs(git)]);
       const claimsRef = status.ref;
       const branches: BranchTip[] = rows
         .filter((r) => r.refName.startsWith('refs/heads/') && r.refName !== claimsRef)
@@ -239,13 +263,14 @@ export function openDashboardReader(gitDir: string): DashboardReader {
         .map((r) => ({ ref: r.refName, oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject }));
       const events = readRecentEvents(gitDir, LIMITS.events);
       const rejections: Rejection[] = events.flatMap((e) => (e.kind === 'rejected' ? [{ time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors }] : [])).reverse();
+      const [batch, verdicts] = await Promise.all([readBatch(rows, git), rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(git) : []]);
       return assembleDashboard({
         repo: basename(gitDir).replace(/\.git$/, '') || gitDir,
         status,
         claimsLog: log,
         queue: readQueue(rows),
-        batch: readBatch(rows, repo.git),
-        verdicts: rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(repo.git) : [],
+        batch,
+        verdicts,
         branches,
         rejections,
         health: assembleHealth(readRedTests(gitDir, claimsRef), readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),

@@ -123,11 +123,15 @@ interface Stream {
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const { gitDir, host, port, token } = resolveServe(options);
   const reader: DashboardReader = openDashboardReader(gitDir);
-  const read = (): DashboardJson => reader.read(Date.now());
+  const read = (): Promise<DashboardJson> => reader.read(Date.now());
   const streams = new Set<Stream>();
   let refreshes = 0;
   let eventId = 0;
-  let lastMain = formatDashboardMain(read());
+  let lastMain = formatDashboardMain(await read());
+  let closed = false;
+  // One read at a time: changes that arrive during a read are read again once it ends.
+  let reading = false;
+  let readAgain = false;
 
   const send = (s: Stream, chunk: string, id?: number) => {
     if (s.behind) return;
@@ -135,22 +139,36 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     if (!s.res.write(chunk)) s.behind = true;
   };
   const refreshChunk = () => `id: ${eventId}\nevent: refresh\n${lastMain.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`;
-  const refresh = () => {
+  const refreshOnce = async () => {
     let main: string;
     try {
-      main = formatDashboardMain(read());
+      main = formatDashboardMain(await read());
     } catch (error) {
       options.log?.(`WARNING: serve: could not read ${gitDir}: ${(error as Error).message.split('\n')[0]}`);
       return;
     }
     // The read time is on the page; compare without it so only real changes are sent.
     const strip = (html: string) => html.replace(/<p id="where">.*?<\/p>/, '');
-    if (strip(main) === strip(lastMain)) return;
+    if (closed || strip(main) === strip(lastMain)) return;
     lastMain = main;
     eventId++;
     refreshes++;
     const chunk = refreshChunk();
     for (const s of streams) send(s, chunk, eventId);
+  };
+  const refresh = () => {
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = true;
+    void (async () => {
+      do {
+        readAgain = false;
+        await refreshOnce();
+      } while (readAgain && !closed);
+      reading = false;
+    })();
   };
   const stopWatching = watchRefs(gitDir, refresh, { debounceMs: options.debounceMs });
   const heartbeat = setInterval(() => {
@@ -195,12 +213,13 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     c.header('referrer-policy', 'no-referrer');
     c.header('cache-control', 'no-store');
   });
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     c.header('content-security-policy', PAGE_CSP);
-    return c.html(formatDashboardPage(read(), eventId));
+    const id = eventId;
+    return c.html(formatDashboardPage(await read(), id));
   });
   app.get('/favicon.ico', (c) => c.body(null, 204));
-  app.get('/api/status', (c) => c.json(read()));
+  app.get('/api/status', async (c) => c.json(await read()));
   app.get('/events', (c) => {
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream' });
     if (streams.size >= MAX_STREAMS) return text(c, 503, `ERROR: /events: ${MAX_STREAMS} streams are open already; fix: close some viewers`, { 'retry-after': '30' });
@@ -252,6 +271,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     buffered: () => ({ bytes: [...streams].reduce((n, s) => n + s.res.writableLength, 0), behind: [...streams].filter((s) => s.behind).length }),
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
         stopWatching();
         clearInterval(heartbeat);
         for (const s of streams) s.res.end();
