@@ -15,8 +15,8 @@ export const STATE_DIR = 'agent-hooks';
  * - `unspooled/`: push events the post-receive stub could not spool (disk full);
  * - `notify.log`: what the Slack sender did (webhook URL redacted);
  * - `overrides.log`: admin overrides, JSON lines;
- * - `events.log` (and `events.log.1`): refused pushes with their ERROR lines, main red/green,
- *   JSON lines, for the dashboard (server/events-log.ts);
+ * - `events.log` (and `events.log.1`): refused pushes with their ERROR lines, JSON lines, for
+ *   the dashboard (server/events-log.ts);
  * - `claims-cache.json`: parsed claims keyed by the claims ref's oid;
  * - `test/`: pooled test work trees (`slot-N`), dependency states and test logs;
  * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`).
