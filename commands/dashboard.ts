@@ -251,30 +251,40 @@ export function openDashboardReader(gitDir: string): DashboardReader {
   return {
     gitDir,
     async read(now: number): Promise<DashboardJson> {
-      const options: AsyncGitOptions = { signal: AbortSignal.timeout(READ_TIMEOUT_MS) };
-      const repo = await bareClaimsRepo(gitDir, options);
-      const git = { ...repo.git, ...options };
-      const [{ status, log }, rows] = await Promise.all([readStatus(repo, now, options), readRefs(git)]);
-      const claimsRef = status.ref;
-      const branches: BranchTip[] = rows
-        .filter((r) => r.refName.startsWith('refs/heads/') && r.refName !== claimsRef)
-        .sort((a, b) => b.time - a.time)
-        .slice(0, LIMITS.branches)
-        .map((r) => ({ ref: r.refName, oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject }));
-      const events = readRecentEvents(gitDir, LIMITS.events);
-      const rejections: Rejection[] = events.flatMap((e) => (e.kind === 'rejected' ? [{ time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors }] : [])).reverse();
-      const [batch, verdicts] = await Promise.all([readBatch(rows, git), rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(git) : []]);
-      return assembleDashboard({
-        repo: basename(gitDir).replace(/\.git$/, '') || gitDir,
-        status,
-        claimsLog: log,
-        queue: readQueue(rows),
-        batch,
-        verdicts,
-        branches,
-        rejections,
-        health: assembleHealth(readRedTests(gitDir, claimsRef), readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),
-      });
+      // One controller per read, its timer cleared when the read ends: nothing outlives a read.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error(`reading the dashboard took more than ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
+      try {
+        return await readOnce(now, { signal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
+
+  async function readOnce(now: number, options: AsyncGitOptions): Promise<DashboardJson> {
+    const repo = await bareClaimsRepo(gitDir, options);
+    const git = { ...repo.git, ...options };
+    const [{ status, log }, rows] = await Promise.all([readStatus(repo, now, options), readRefs(git)]);
+    const claimsRef = status.ref;
+    const branches: BranchTip[] = rows
+      .filter((r) => r.refName.startsWith('refs/heads/') && r.refName !== claimsRef)
+      .sort((a, b) => b.time - a.time)
+      .slice(0, LIMITS.branches)
+      .map((r) => ({ ref: r.refName, oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject }));
+    const events = readRecentEvents(gitDir, LIMITS.events);
+    const rejections: Rejection[] = events.flatMap((e) => (e.kind === 'rejected' ? [{ time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors }] : [])).reverse();
+    const [batch, verdicts] = await Promise.all([readBatch(rows, git), rows.some((r) => r.refName === VERDICT_NOTES_REF) ? readVerdicts(git) : []]);
+    return assembleDashboard({
+      repo: basename(gitDir).replace(/\.git$/, '') || gitDir,
+      status,
+      claimsLog: log,
+      queue: readQueue(rows),
+      batch,
+      verdicts,
+      branches,
+      rejections,
+      health: assembleHealth(readRedTests(gitDir, claimsRef), readTipPassedAt(gitDir, status.oid ?? undefined, passedCache)),
+    });
+  }
 }
