@@ -15,6 +15,7 @@ import { quote, showJson } from '../core/text.js';
 import { readConfig } from '../git/git.js';
 import { findInstallation } from '../installer/manifest.js';
 import { readRepo, RepoError } from '../git/repo.js';
+import { ConfigError } from '../server/read-push.js';
 import { watchRefs } from '../server/ref-watch.js';
 import { formatDashboardMain, formatDashboardPage, PAGE_CSP } from './serve-page.js';
 
@@ -292,7 +293,8 @@ function safeDecode(value: string): string | undefined {
 
 /**
  * The `serve` command: starts the server and runs until SIGINT/SIGTERM. Returns the exit code:
- * 0 after a signal, 2 for a usage mistake (printed as `ERROR: serve: ...; fix: ...`).
+ * 0 after a signal, 2 for a usage mistake or an invalid `agenthooks.claimsRef` (printed as
+ * `ERROR: serve: ...; fix: ...`).
  */
 export async function runServe(options: ServeOptions): Promise<number> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -300,7 +302,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
   try {
     running = await startServe({ ...options, log });
   } catch (error) {
-    if (error instanceof ServeUsageError) {
+    // The person starting it can fix these: a wrong path or port, or the bare repo's own config.
+    if (error instanceof ServeUsageError || error instanceof ConfigError) {
       process.stderr.write(`ERROR: serve: ${error.message}; fix: ${error.fix}\n`);
       return 2;
     }

@@ -309,6 +309,11 @@ describe('serve: the command line', () => {
     const busy = cli(['serve', s.gitDir, '--port', String(s.port)]);
     expect(busy.exitCode).toBe(2);
     expect(busy.stderr).toMatch(/^ERROR: serve: port \d+ on 127\.0\.0\.1 is in use; fix: agent-hooks serve .* --port \d+/m);
+    git(s.gitDir, ['config', 'agenthooks.claimsRef', 'bad..name']);
+    const config = cli(['serve', s.gitDir, '--port', '0']);
+    expect(config.exitCode).toBe(2);
+    expect(config.stderr).toMatch(/^ERROR: serve: git config agenthooks.claimsRef "bad..name": .*; fix: git config agenthooks.claimsRef refs\/heads\/main/m);
+    git(s.gitDir, ['config', '--unset', 'agenthooks.claimsRef']);
     const open = cli(['serve', s.gitDir, '--host', '0.0.0.0', '--port', '0']);
     expect(open.exitCode).toBe(2);
     expect(open.stderr).toMatch(/needs a token; fix: .*--token/);
