@@ -24,10 +24,11 @@ const [hookResult, claudeResult, cliResult] = await Promise.all([
   build({ ...common, entryPoints: { 'claude-pre-tool-use': 'front/claude-pre-tool-use.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } }),
   build({
     ...common,
-    entryPoints: { cli: 'front/cli.ts' },
+    // serve: the dashboard and its HTTP framework, imported by the CLI only for `serve`.
+    entryPoints: { cli: 'front/cli.ts', serve: 'front/serve.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
-    // yargs (ESM) reaches for require() in a few places; give the bundle one.
+    // Some bundled packages reach for require(); give the bundle one.
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
   }),
   build({
@@ -42,6 +43,9 @@ const [hookResult, claudeResult, cliResult] = await Promise.all([
 ]);
 const heavy = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs)].filter((f) => /node_modules\/(yargs|undici|@modelcontextprotocol|zod)\//.test(f));
 if (heavy.length > 0) throw new Error(`hook bundles must not load yargs, undici, the MCP SDK or zod, but include: ${heavy.join(', ')}`);
-const sdkInCli = Object.keys(cliResult.metafile.inputs).filter((f) => /node_modules\/(@modelcontextprotocol|zod)\//.test(f));
+const cliInputs = Object.entries(cliResult.metafile.outputs).find(([out]) => out.endsWith('cli.mjs'))[1].inputs;
+const sdkInCli = Object.keys(cliInputs).filter((f) => /node_modules\/(@modelcontextprotocol|zod)\//.test(f));
 if (sdkInCli.length > 0) throw new Error(`the CLI bundle must load the MCP SDK lazily (dist/mcp.mjs), but includes: ${sdkInCli.slice(0, 3).join(', ')}`);
+const framework = [...Object.keys(hookResult.metafile.inputs), ...Object.keys(claudeResult.metafile.inputs), ...Object.keys(cliInputs)].filter((f) => /node_modules\/(hono|@hono)\//.test(f));
+if (framework.length > 0) throw new Error(`only dist/serve.mjs may load the HTTP framework, but these include it: ${framework.join(', ')}`);
 chmodSync('dist/cli.mjs', 0o755);

@@ -25,12 +25,12 @@ function withAim(rows, max, label = `at most ${max}x`) {
   }).join('\n');
 }
 
-/** The soak section of the current RESULTS.md, kept across `npm run bench`. */
+/** The dashboard and soak sections of the current RESULTS.md (written by their own scripts), kept across `npm run bench`. */
 function soakSection() {
   if (!existsSync(results)) return '## Soak\n\nNot run yet: `npm run soak`.\n';
   const text = readFileSync(results, 'utf8');
-  const at = text.indexOf('## Soak');
-  return at >= 0 ? text.slice(at) : '## Soak\n\nNot run yet: `npm run soak`.\n';
+  const at = Math.min(...['## Dashboard', '## Soak'].map((h) => text.indexOf(h)).filter((i) => i >= 0));
+  return Number.isFinite(at) ? text.slice(at) : '## Soak\n\nNot run yet: `npm run soak`.\n';
 }
 
 /**

@@ -84,6 +84,28 @@ export function readLostClaims(repo: AgentRepo, claims: readonly Claim[], now: n
   }
 }
 
+/** How many of the claims ref's last commits `status` lists. */
+export const STATUS_RECENT = 5;
+
+/** The `git log` arguments of the last `count` commits at `oid`, in the format {@link parseRecentPushes} reads. */
+export const recentPushesArgs = (oid: string, count: number): string[] => ['log', '-n', String(count), '--format=%H%x00%ct%x00%an%x00%s', oid];
+
+/** Parses the output of {@link recentPushesArgs}: one commit per line, newest first. */
+export function parseRecentPushes(text: string): RecentPush[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [hash, time, author, subject] = line.split('\0') as [string, string, string, string];
+      return { oid: hash, time: Number(time) * 1000, author, subject };
+    });
+}
+
+/** The last `count` commits of the claims ref at `oid`, newest first (for `status` and the dashboard). @throws GitError */
+export function readRecentPushes(repo: AgentRepo, oid: string, count: number): RecentPush[] {
+  return parseRecentPushes(gitText(recentPushesArgs(oid, count), repo.git));
+}
+
 /**
  * `status [task] [--json]`: claims and the last pushes on the claims ref, after a fetch (a failed
  * fetch falls back to the local view, with a warning), and the claims this agent lost.
@@ -99,17 +121,9 @@ export function status(repo: AgentRepo, taskId: string | undefined): StatusOutco
   const now = Date.now();
   const state = readClaimsState(repo, oid, now);
   const claims = taskId ? state.claims.filter((c) => c.taskId === taskId) : state.claims;
-  const recent: RecentPush[] = oid
-    ? gitText(['log', '-n', '5', '--format=%H%x00%ct%x00%an%x00%s', oid], repo.git)
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [hash, time, author, subject] = line.split('\0') as [string, string, string, string];
-          return { oid: hash, time: Number(time) * 1000, author, subject };
-        })
-    : [];
+  const recent = oid && !taskId ? readRecentPushes(repo, oid, STATUS_RECENT) : [];
   const invalid = taskId ? state.invalid.filter((i) => i.path.slice(state.policy.locks.dir.length + 1).replace(/\.(json|txt)$/, '') === taskId) : state.invalid;
-  const report = statusJson(viewRef(repo), oid, claims, taskId ? [] : recent, now, repo.agent.id, invalid);
+  const report = statusJson(viewRef(repo), oid, claims, recent, now, repo.agent.id, invalid);
   warnings.push(...state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`));
   const lost = readLostClaims(repo, state.claims, now);
   if (taskId && claims.length === 0) return { kind: 'no-claim', task: taskId, ref: viewRef(repo), warnings, lost, invalid };

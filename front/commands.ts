@@ -371,6 +371,26 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'serve',
+    describe: 'The live dashboard of a bare repo: a web page, /api/status (status --json and more) and /events (server-sent events on every ref change); read-only.',
+    args: [REPO_ARG('the bare repo agents push to')],
+    options: {
+      port: { type: 'string', value: 'N', describe: 'TCP port (default 7420; 0: any free one)' },
+      host: { type: 'string', value: 'ADDR', describe: 'address to listen on (default 127.0.0.1); anything but loopback needs a token' },
+      token: { type: 'string', value: 'T', describe: 'a secret every request must carry (?token= once, then a cookie; or Authorization: Bearer). Default: git config agenthooks.serve.token (better: --token shows in ps)' },
+    },
+    examples: ['agent-hooks serve /srv/git/upstream.git', 'agent-hooks serve --host 0.0.0.0 --port 8080 /srv/git/upstream.git   # with agenthooks.serve.token set'],
+    check: (p) => {
+      const port = str(p, 'port');
+      return port === undefined || (/^\d+$/.test(port) && Number(port) <= 65535) ? undefined : `--port must be a TCP port number from 0 to 65535; fix: --port 7420`;
+    },
+    run: async (p, { cliPath }) => {
+      // The HTTP framework lives in its own bundle, loaded only here.
+      const { runServe } = (await import(pathToFileURL(join(dirname(cliPath), 'serve.mjs')).href)) as typeof import('./serve.js');
+      process.exitCode = await runServe({ repo: str(p, 'repo')!, port: Number(str(p, 'port') ?? 7420), host: str(p, 'host') ?? '127.0.0.1', token: str(p, 'token') });
+    },
+  },
+  {
     name: 'notify',
     describe: 'Slack notifications of a bare repo: --flush sends what is spooled now, --test sends a test message.',
     args: [REPO_ARG('the bare repo whose Slack notifications to send (where agent-hooks install put post-receive)')],

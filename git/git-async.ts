@@ -2,7 +2,8 @@
 // the dashboard, the run loop), where a spawnSync would stall every other request. Same errors
 // and results as the sync runner in git/git.ts; a timeout or an AbortSignal ends git.
 import { spawn } from 'node:child_process';
-import { GitError, type GitOptions, type GitResult } from './git.js';
+import type { TreeEntry } from '../core/claim.js';
+import { batchInput, GitError, listTreeArgs, parseBatchOutput, parseTreeListing, type GitObject, type GitOptions, type GitResult } from './git.js';
 
 /** Options of {@link runGitAsync}: those of the sync runner, plus a signal that kills git when aborted. */
 export interface AsyncGitOptions extends GitOptions {
@@ -47,4 +48,21 @@ export function runGitAsync(args: readonly string[], options: AsyncGitOptions = 
       else reject(new GitError(args, code, code === null ? `${result.stderr.toString()}\nkilled by ${signal ?? 'a signal'}` : result.stderr.toString()));
     });
   });
+}
+
+/** `git <args>` with stdout as text, the trailing newline removed. @throws GitError */
+export async function gitTextAsync(args: readonly string[], options: AsyncGitOptions = {}): Promise<string> {
+  return (await runGitAsync(args, options)).stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** {@link import('./git.js').readObjects} without blocking: one `git cat-file --batch`. @throws GitError */
+export async function readObjectsAsync(specs: readonly string[], options: AsyncGitOptions = {}): Promise<Map<string, GitObject | undefined>> {
+  if (specs.length === 0) return new Map();
+  const input = batchInput(specs);
+  return parseBatchOutput((await runGitAsync(['cat-file', '--batch'], { ...options, input })).stdout, specs);
+}
+
+/** {@link import('./git.js').listTree} without blocking. @throws GitError */
+export async function listTreeAsync(treeish: string, dir: string, options: AsyncGitOptions = {}): Promise<TreeEntry[]> {
+  return parseTreeListing((await runGitAsync(listTreeArgs(treeish, dir), options)).stdout.toString('utf8'));
 }

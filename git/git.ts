@@ -81,23 +81,24 @@ export interface GitObject {
   content: Buffer;
 }
 
-/**
- * Reads many objects in one `git cat-file --batch` process. Each spec is anything
- * `git cat-file` accepts (`<oid>`, `<rev>:<path>`). Missing objects map to undefined.
- * @throws GitError when git fails, or its output is cut short.
- */
-export function readObjects(specs: readonly string[], options: GitOptions = {}): Map<string, GitObject | undefined> {
-  const objects = new Map<string, GitObject | undefined>();
-  if (specs.length === 0) return objects;
+/** The `git cat-file --batch` input for these specs. @throws GitError when a spec holds a newline. */
+export function batchInput(specs: readonly string[]): string {
   for (const spec of specs) {
     if (spec.includes('\n')) throw new GitError(['cat-file', '--batch'], null, `object name contains a newline: ${JSON.stringify(spec)}`);
   }
-  const args = ['cat-file', '--batch'];
-  const out = runGit(args, { ...options, input: `${specs.join('\n')}\n` }).stdout;
+  return `${specs.join('\n')}\n`;
+}
+
+/**
+ * Parses the output of `git cat-file --batch` for these specs, in order. Missing objects map to
+ * undefined. @throws GitError when the output is cut short.
+ */
+export function parseBatchOutput(out: Buffer, specs: readonly string[]): Map<string, GitObject | undefined> {
+  const objects = new Map<string, GitObject | undefined>();
   let at = 0;
   for (const spec of specs) {
     const eol = out.indexOf(0x0a, at);
-    if (eol < 0) throw new GitError(args, 0, `output ended before the answer for ${spec}`);
+    if (eol < 0) throw new GitError(['cat-file', '--batch'], 0, `output ended before the answer for ${spec}`);
     const header = out.toString('utf8', at, eol);
     at = eol + 1;
     const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
@@ -113,12 +114,30 @@ export function readObjects(specs: readonly string[], options: GitOptions = {}):
 }
 
 /**
+ * Reads many objects in one `git cat-file --batch` process. Each spec is anything
+ * `git cat-file` accepts (`<oid>`, `<rev>:<path>`). Missing objects map to undefined.
+ * @throws GitError when git fails, or its output is cut short.
+ */
+export function readObjects(specs: readonly string[], options: GitOptions = {}): Map<string, GitObject | undefined> {
+  if (specs.length === 0) return new Map();
+  const input = batchInput(specs);
+  return parseBatchOutput(runGit(['cat-file', '--batch'], { ...options, input }).stdout, specs);
+}
+
+/**
  * Lists the files under `dir` in a tree-ish, recursively, with sizes
  * (`git ls-tree -r -l -z --full-tree`; `dir` is a literal path, never a pathspec pattern).
  * @throws GitError
  */
 export function listTree(treeish: string, dir: string, options: GitOptions = {}): TreeEntry[] {
-  const out = runGit(['--literal-pathspecs', 'ls-tree', '-r', '-l', '-z', '--full-tree', treeish, '--', `${dir}/`], options).stdout.toString('utf8');
+  return parseTreeListing(runGit(listTreeArgs(treeish, dir), options).stdout.toString('utf8'));
+}
+
+/** The arguments of {@link listTree}'s `git ls-tree`. */
+export const listTreeArgs = (treeish: string, dir: string): string[] => ['--literal-pathspecs', 'ls-tree', '-r', '-l', '-z', '--full-tree', treeish, '--', `${dir}/`];
+
+/** Parses `git ls-tree -r -l -z` output into tree entries. */
+export function parseTreeListing(out: string): TreeEntry[] {
   const entries: TreeEntry[] = [];
   for (const record of out.split('\0')) {
     if (record === '') continue;

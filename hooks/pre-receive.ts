@@ -9,6 +9,7 @@ import { isDelete, isZeroOid, parseRefUpdates, type RefUpdate } from '../core/re
 import { errorsOf } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { VERSION } from '../core/version.js';
+import { appendEvent } from '../server/events-log.js';
 import { appendOverrideLog } from '../server/override-log.js';
 import { readChangedPaths, readConfig, readNetChangedPaths } from '../git/git.js';
 import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
@@ -83,6 +84,20 @@ function announceRejection(input: ReturnType<typeof readPushInput>, errors: stri
   }
 }
 
+/**
+ * Every refused push goes into the events log (the dashboard's list of rejections), whatever
+ * `notify.rejections` says; doctor's synthetic pushes do not. A failure to write is ignored: the
+ * push is refused either way.
+ */
+function recordRejection(input: ReturnType<typeof readPushInput>, errors: string[], now: number): void {
+  if (input.updates.every((u) => u.refName.startsWith(DOCTOR_REF_PREFIX))) return;
+  try {
+    appendEvent(resolve(process.env.GIT_DIR ?? '.'), { kind: 'rejected', time: formatTime(now), pusher: input.pusher.id ?? 'unknown', refs: input.updates.map((u) => u.refName), errors });
+  } catch {
+    // the pusher already has the lines
+  }
+}
+
 /** Refs that `agent-hooks doctor` pushes to: judged as usual, then always refused. */
 export const DOCTOR_REF_PREFIX = 'refs/agent-hooks/doctor/';
 
@@ -96,6 +111,7 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
   const tests = errorsOf(verdicts).length === 0 ? await runTests(input) : undefined;
   const decision = decidePush({ updates, verdicts, tests, pusher: input.pusher.id, overrideReason: pushOption(input.pushOptions, 'override'), doctorRefPrefix: DOCTOR_REF_PREFIX, version: VERSION });
   if (decision.override) appendOverrideLog(resolve(process.env.GIT_DIR ?? '.'), { time: formatTime(now), ...decision.override });
+  if (decision.rejected) recordRejection(input, decision.lines.filter((l) => l.startsWith('ERROR: ')), now);
   if (decision.rejected && input.policy.notify.rejections) announceRejection(input, decision.lines.filter((l) => l.startsWith('ERROR: ')), now);
   return { lines: decision.lines, exitCode: decision.exitCode };
 });

@@ -15,6 +15,8 @@ export const STATE_DIR = 'agent-hooks';
  * - `unspooled/`: push events the post-receive stub could not spool (disk full);
  * - `notify.log`: what the Slack sender did (webhook URL redacted);
  * - `overrides.log`: admin overrides, JSON lines;
+ * - `events.log` (and `events.log.1`): refused pushes with their ERROR lines, JSON lines, for
+ *   the dashboard (server/events-log.ts);
  * - `claims-cache.json`: parsed claims keyed by the claims ref's oid;
  * - `imports-index`: the import specifiers of the last tree's JS/TS files, by path and blob oid (server/test-evidence.ts);
  * - `history-cache`: the path lists of the claims ref's recent commits (server/test-evidence.ts);
@@ -31,6 +33,7 @@ export function statePaths(gitDir: string) {
     unspooled: join(home, 'unspooled'),
     notifyLog: join(home, 'notify.log'),
     overrideLog: join(home, 'overrides.log'),
+    eventsLog: join(home, 'events.log'),
     claimsCache: join(home, 'claims-cache.json'),
     tests: join(home, 'test'),
     workers: join(home, 'workers'),

@@ -1,0 +1,14 @@
+// Test helpers for the dashboard: what the lander writes, made by hand with git plumbing.
+import { git } from './git.js';
+
+/** A committer identity for commits the tests make in a bare repo. */
+export const IDENT = { GIT_AUTHOR_NAME: 'lander', GIT_AUTHOR_EMAIL: 'l@x', GIT_COMMITTER_NAME: 'lander', GIT_COMMITTER_EMAIL: 'l@x' };
+
+/** Points the lander's marker ref at a batch of these queue refs, as the lander does: a commit on main whose message is the batch as JSON. */
+export function markBatch(upstream: string, refs: string[]): void {
+  const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
+  const tree = git(upstream, ['rev-parse', 'main^{tree}']).stdout.trim();
+  const message = JSON.stringify({ onto: main, entries: refs.map((ref) => ({ ref, oid: git(upstream, ['rev-parse', ref]).stdout.trim() })) });
+  git(upstream, ['update-ref', 'refs/agent-hooks/lander/testing', git(upstream, ['commit-tree', tree, '-p', main, '-m', message], { env: IDENT }).stdout.trim()]);
+}
+
