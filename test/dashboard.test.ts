@@ -24,8 +24,8 @@ describe('assembleDashboard', () => {
     const d = assembleDashboard(input());
     expect(d.activity.map((r) => `${r.time.slice(17, 19)} ${r.kind} ${r.agent}`)).toEqual(['09 ejected agent-2', '08 rejected agent-4', '05 push agent-2', '03 push agent-1']);
     expect(d.activity[1]!.detail).toBe('2 problems');
-    const { ref, oid, now, claims, recent } = d;
-    expect({ ref, oid, now, claims, recent }).toEqual(input().status);
+    const { ref, oid, now, me, claims, invalid, recent } = d;
+    expect({ ref, oid, now, me, claims, invalid, recent }).toEqual(input().status);
   });
 
   it("gives each agent its latest sign of life: a push, a verdict, a refusal, a queue entry or an active claim's start", () => {
