@@ -2,7 +2,7 @@
 // the lander batches and bisects, and the verdict it records as a git note. Pure: the lander
 // (server/lander.ts), pre-receive and `agent-hooks land` gather the facts and act on the answers.
 import { AGENT_ID } from './lock-file.js';
-import { compilePattern } from './lease.js';
+import { compilePattern } from './glob.js';
 import type { Policy, QueuePolicy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { quote } from './text.js';
@@ -14,6 +14,9 @@ export const QUEUE_PREFIX = 'refs/land/';
 export const NOTES_REF = 'refs/notes/agent-hooks';
 /** The ref the lander points at the batch under test (a commit whose message lists the entries). */
 export const TESTING_REF = 'refs/agent-hooks/lander/testing';
+
+/** Whether a ref is in the queue's namespace (`refs/land/`): pre-receive runs no tests for it. */
+export const isQueueRef = (refName: string): boolean => refName.startsWith(QUEUE_PREFIX) || refName === QUEUE_PREFIX.slice(0, -1);
 
 /** One component of a topic: like a task id (DESIGN.md "Lock files"). A topic is 1 to 4 of them joined by `/`. */
 export const TOPIC_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

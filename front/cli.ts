@@ -20,6 +20,9 @@ import { preToolUse, sessionStart } from './claude.js';
 import { claudeInstall } from './claude-install.js';
 import { check } from '../commands/check.js';
 import { push as pushCommand } from '../commands/push.js';
+import { land, pushOrLand, queue } from '../commands/land.js';
+import { runLander } from '../server/lander.js';
+import { readRepo } from '../git/repo.js';
 import { worktreeAdd } from '../installer/worktree.js';
 import { testFast } from '../commands/test.js';
 import { notify } from '../commands/notify.js';
@@ -141,7 +144,40 @@ async function main(): Promise<void> {
       'push [args..]',
       'git push with -o agent=<id>; on a non-fast-forward fetch, rebase and retry; never forces',
       (y) => y.positional('args', { type: 'string', array: true, default: [] as string[], describe: 'arguments for git push (after --)' }).parserConfiguration({ 'unknown-options-as-args': true }),
-      (argv) => render(pushCommand(agentRepo(true), argv.args)),
+      async (argv) => render(await pushOrLand(agentRepo(true), argv.args, (line) => print([line]), pushCommand)),
+    )
+    .command(
+      'land',
+      'put HEAD in the landing queue of the claims branch (refs/land/<agent>/<topic>) and wait for the verdict: exit 0 landed, 1 ejected, 3 held by another agent',
+      (y) =>
+        y
+          .option('wait', { type: 'boolean', default: true, describe: 'wait for the verdict (--no-wait: queue and return)' })
+          .option('timeout', { type: 'number', describe: 'seconds to wait (default: policy queue.wait, 1800)' })
+          .option('topic', { type: 'string', describe: 'the queue topic (default: the current branch)' }),
+      async (argv) => {
+        if (argv.timeout !== undefined && !(Number.isFinite(argv.timeout) && argv.timeout > 0)) throw new UsageError('--timeout must be a number of seconds greater than 0');
+        render(await land(agentRepo(true), { wait: argv.wait, timeoutS: argv.timeout, topic: argv.topic, progress: (line) => print([line]) }));
+      },
+    )
+    .command(
+      'queue',
+      'the landing queue of the claims branch: entries in arrival order and the batch under test',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      (argv) => render(queue(agentRepo(false), argv.json)),
+    )
+    .command(
+      'lander <repo>',
+      'run the lander of a bare repo in the foreground until its landing queue is empty (post-receive starts it on demand)',
+      (y) => y.positional('repo', { type: 'string', demandOption: true }),
+      async (argv) => {
+        const repo = readRepo(argv.repo);
+        if (!repo.bare) throw new UsageError(`${argv.repo} is not a bare repository; the lander runs where agents push`);
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        const report = await runLander({ gitDir: repo.gitDir, log: (line) => print([line]), signal: stop.signal });
+        print([report.busy ? 'another lander is running for this repository' : `done: ${report.batches} batches, ${report.testRuns} test runs, ${report.landed} landed, ${report.ejected} ejected`]);
+      },
     )
     .command(
       'test',

@@ -5,20 +5,21 @@
 // next lander resumes. One lander per repository (a pid lock); it exits when the queue is empty.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkPush } from '../core/push.js';
+import { checkPush } from '../core/push-rules.js';
 import { errorsOf, formatVerdict } from '../core/verdict.js';
 import { formatTime } from '../core/text.js';
 import { POLICY_FILE, type Policy } from '../core/policy.js';
+import { readPolicyAt } from '../git/read-policy.js';
 import { isClaimsOnlyMove, nextBatchSize, NOTES_REF, orderEntries, parseQueueNote, parseQueueRef, QUEUE_PREFIX, splitBatch, takeBatch, TESTING_REF, type QueueEntry, type QueueNote } from '../core/queue.js';
-import { cleanGitEnv, gitText, isAncestor, readChangedPaths, readConfig, readObjects, runGit, type GitOptions } from '../git/git.js';
-import { policyFromText, readPushInput, readRef, readServerConfig } from '../hooks/read-push.js';
-import { tryLock } from '../hooks/pid-lock.js';
-import { repoName, spoolEvent, startSender, webhookUrlFrom, redact } from '../hooks/spool.js';
+import { cleanGitEnv, gitText, isAncestor, readConfig, readObjects, readRef, runGit, type GitOptions } from '../git/git.js';
+import { readPushInput, readServerConfig } from './read-push.js';
+import { tryLock } from './pid-lock.js';
+import { repoName, spoolEvent, startSender, webhookUrlFrom, redact } from './spool.js';
+import { statePaths } from './state.js';
 import { runBatchTests } from './batch-tests.js';
 
-/** The lander's directory in the bare repo: its pid lock and its log. */
-export const landerDir = (gitDir: string): string => join(gitDir, 'agent-hooks', 'lander');
-export const landerLockPath = (gitDir: string): string => join(landerDir(gitDir), 'lock');
+/** The lander's worker name: its pid lock is `workers/lander.lock`, its log `workers/lander.log` (server/state.ts). */
+export const LANDER = 'lander';
 
 /** The identity of the merge commits and notes the lander writes. */
 export const LANDER_NAME = 'agent-hooks-lander';
@@ -69,15 +70,15 @@ interface Context {
 
 /**
  * Runs the lander until the queue is empty (or `signal` aborts): takes the pid lock
- * `<git-dir>/agent-hooks/lander/lock`, and after releasing it looks at the queue once more, so an
+ * `<git-dir>/agent-hooks/workers/lander.lock`, and after releasing it looks at the queue once more, so an
  * entry pushed while it was stopping is not left waiting.
  */
 export async function runLander(options: LanderOptions): Promise<LanderReport> {
   const report: LanderReport = { busy: false, batches: 0, testRuns: 0, landed: 0, ejected: 0 };
-  mkdirSync(landerDir(options.gitDir), { recursive: true });
+  mkdirSync(statePaths(options.gitDir).workers, { recursive: true });
   let size: number | undefined;
   for (;;) {
-    const release = tryLock(landerLockPath(options.gitDir), { orphanMs: 5000 });
+    const release = tryLock(statePaths(options.gitDir).workerLock(LANDER), { orphanMs: 5000 });
     if (!release) return { ...report, busy: report.batches === 0 };
     try {
       for (;;) {
@@ -113,7 +114,7 @@ function readContext(options: LanderOptions, report: LanderReport): Context {
   const server = readServerConfig(git, config);
   const tip = readRef(server.claimsRef, git);
   if (!tip) throw new Error(`the claims ref ${server.claimsRef} does not exist; nothing can land`);
-  const { policy } = policyFromText(readObjects([`${tip}:${POLICY_FILE}`], git).get(`${tip}:${POLICY_FILE}`)?.content.toString('utf8'));
+  const { policy } = readPolicyAt(tip, git);
   return { gitDir: options.gitDir, git, claimsRef: server.claimsRef, tip, policy, testConcurrency: server.testConcurrency, log: options.log, report, webhook: webhookUrlFrom(config.get('agenthooks.slack.webhookurl')?.at(-1), process.env) };
 }
 
@@ -225,7 +226,7 @@ function announceVerdict(ctx: Context, entry: QueueEntry, note: QueueNote, move?
 
 /** Writes a raw push event into the spool as the post-receive stub does (temp file, fsync, rename). */
 function writeRaw(gitDir: string, text: string, now: number): void {
-  const dir = join(gitDir, 'agent-hooks', 'spool');
+  const dir = statePaths(gitDir).spool;
   mkdirSync(dir, { recursive: true });
   const name = `${formatTime(now).replace(/[-:]/g, '').replace(/\.\d+/, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.raw`;
   const temp = join(dir, `.${name}.tmp`);
@@ -335,7 +336,7 @@ async function landGroup(ctx: Context, group: readonly QueueEntry[], signal?: Ab
   if (build.merged.length === 0) return build.ejected === 0;
   markTesting(ctx, build);
   const entries = build.merged.map((m) => m.entry);
-  const tested = await runBatchTests({ ctx, tip: build.tip, onto: build.onto, entries, signal });
+  const tested = await runBatchTests({ gitDir: ctx.gitDir, git: ctx.git, claimsRef: ctx.claimsRef, policy: ctx.policy, testConcurrency: ctx.testConcurrency, tip: build.tip, onto: build.onto, entries, log: ctx.log, signal });
   ctx.report.testRuns += tested.runs;
   if (signal?.aborted) return false;
   if (!tested.passed) {
@@ -378,4 +379,3 @@ function refreshTip(ctx: Context): void {
   if (tip) ctx.tip = tip;
 }
 
-export { readChangedPaths };

@@ -28,6 +28,8 @@ export interface PushTestInput {
   progress: (line: string) => void;
   /** The Slack webhook URL (a secret), redacted from the log and the report's lines: unsandboxed, a test can read it. */
   webhookUrl?: string;
+  /** A selection made by the caller (the lander: the union of a batch's selections) instead of the pusher's. */
+  selection?: TestSelection;
 }
 
 /** Logs kept per repository; older ones are removed. */
@@ -156,7 +158,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
   });
   const paths = entries.map((e) => e.path);
-  const selection = selectTests(paths, policy, input.seed, input.changed);
+  const selection = input.selection ?? selectTests(paths, policy, input.seed, input.changed);
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;
   const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
