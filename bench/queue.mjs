@@ -18,6 +18,7 @@ const argText = (name, fallback) => {
 };
 const AGENT_COUNTS = argText('agents', '8,30').split(',').map(Number);
 const CHANGES = Number(argText('changes', '3'));
+const MODES = argText('modes', 'direct,queue').split(',');
 const TEST_FILES = 40;
 const TEST_SECONDS = 0.6;
 const SAMPLE = 0.05;
@@ -27,7 +28,8 @@ const RESULTS = resolve(import.meta.dirname, 'RESULTS.md');
 /** A bare repo with 40 test files and the policy (queue on or off), and one clone per agent. */
 function setup(root, agents, queue) {
   const bare = join(root, 'upstream.git');
-  run(root, process.execPath, [CLI, 'install', '--create', bare]);
+  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
+  run(root, process.execPath, [CLI, 'install', bare]);
   git(bare, 'config', 'gc.auto', '0');
   const runs = join(root, 'test-runs');
   const seed = join(root, 'seed');
@@ -94,6 +96,7 @@ async function measure(agents, mode) {
     const testRuns = readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
     const log = join(bare, 'agent-hooks', 'workers', 'lander.log');
     const batches = existsSync(log) ? (readFileSync(log, 'utf8').match(/ batch of \d+:/g) ?? []).length : 0;
+    if (existsSync(log) && process.argv.includes('--keep-log')) writeFileSync(join(tmpdir(), `lander-${agents}.log`), readFileSync(log));
     return {
       mode,
       agents,
@@ -115,7 +118,7 @@ async function measure(agents, mode) {
 
 const results = [];
 for (const agents of AGENT_COUNTS) {
-  for (const mode of ['direct', 'queue']) {
+  for (const mode of MODES) {
     const r = await measure(agents, mode);
     results.push(r);
     process.stderr.write(`${agents} agents, ${mode}: ${r.landed}/${r.changes} landed in ${(r.wall / 1000).toFixed(1)} s, ${r.testRuns} test runs, ${r.gaveUp} gave up\n`);
@@ -123,14 +126,14 @@ for (const agents of AGENT_COUNTS) {
   }
 }
 
-const row = (label, f) => `| ${label} | ${AGENT_COUNTS.flatMap((n) => ['direct', 'queue'].map((m) => f(results.find((r) => r.agents === n && r.mode === m)))).join(' | ')} |`;
+const row = (label, f) => `| ${label} | ${AGENT_COUNTS.flatMap((n) => MODES.map((m) => f(results.find((r) => r.agents === n && r.mode === m)))).join(' | ')} |`;
 const lines = [
   '## Landing queue',
   '',
   `\`npm run bench:queue\`, ${new Date().toISOString().slice(0, 10)}: ${AGENT_COUNTS.join(' and ')} agent processes x ${CHANGES} changes each (a new file on a fresh branch from main), one bare repo on this machine (${cpus().length} CPUs, shared); ${TEST_FILES} test files of ${TEST_SECONDS} s, sample ${SAMPLE}. direct: \`agent-hooks push origin HEAD:main\` (fetch, rebase, test again after each lost race; at most 12 attempts). queue: \`agent-hooks land\` (queue.batch 8). One run each; latency is from the commit to \`land\`/\`push\` returning landed.`,
   '',
-  `| | ${AGENT_COUNTS.flatMap((n) => [`${n} agents, direct`, `${n} agents, queue`]).join(' | ')} |`,
-  `|---|${AGENT_COUNTS.flatMap(() => ['---', '---']).join('|')}|`,
+  `| | ${AGENT_COUNTS.flatMap((n) => MODES.map((m) => `${n} agents, ${m}`)).join(' | ')} |`,
+  `|---|${AGENT_COUNTS.flatMap(() => MODES.map(() => '---')).join('|')}|`,
   row('changes landed', (r) => `${r.landed}/${r.changes}`),
   row('wall time (s)', (r) => (r.wall / 1000).toFixed(1)),
   row('landed per minute', (r) => r.perMinute.toFixed(1)),
@@ -140,7 +143,7 @@ const lines = [
   row('latency max (s)', (r) => r.max.toFixed(1)),
   row('lander batches', (r) => (r.mode === 'queue' ? String(r.batches) : '-')),
   '',
-  ...AGENT_COUNTS.map((n) => {
+  ...(MODES.length < 2 ? [] : AGENT_COUNTS).map((n) => {
     const d = results.find((r) => r.agents === n && r.mode === 'direct');
     const q = results.find((r) => r.agents === n && r.mode === 'queue');
     return `${n} agents: the queue lands ${(q.perMinute / d.perMinute).toFixed(1)}x as many changes per minute with ${(q.testRuns / Math.max(1, d.testRuns)).toFixed(2)}x the test runs.`;
@@ -149,7 +152,7 @@ const lines = [
 ];
 const section = lines.join('\n');
 process.stdout.write(`${section}\n`);
-if (!process.argv.includes('--no-write')) {
+if (!process.argv.includes('--no-write') && MODES.length === 2) {
   const text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
   const at = text.indexOf('## Landing queue');
   const end = at >= 0 ? text.indexOf('\n## ', at + 1) : -1;

@@ -19,7 +19,7 @@ export interface LandOptions {
   timeoutS?: number;
   topic?: string;
   progress: (line: string) => void;
-  /** How often to look for the verdict, in ms (default 1000, growing to 5000). */
+  /** How often to look for the verdict at first, in ms (default 250, growing by half each time to 2000). */
   pollMs?: number;
 }
 
@@ -129,7 +129,7 @@ export async function land(repo: AgentRepo, options: LandOptions): Promise<LandR
   const timeoutS = options.timeoutS ?? readClaimsState(repo, readViewOid(repo), Date.now()).policy.queue.wait;
   const deadline = Date.now() + timeoutS * 1000;
   let last = '';
-  let pollMs = options.pollMs ?? 1000;
+  let pollMs = options.pollMs ?? 250;
   for (;;) {
     try {
       fetchQueue(repo);
@@ -138,14 +138,8 @@ export async function land(repo: AgentRepo, options: LandOptions): Promise<LandR
       if (line !== last) options.progress((last = line));
     }
     const note = readNote(repo, head);
-    if (note) {
-      try {
-        fetchClaims(repo);
-      } catch {
-        // the verdict is known; the fetch is a courtesy
-      }
-      return outcome(repo, note);
-    }
+    // The same fetch brought the claims branch: the lander moves it before it writes the note.
+    if (note) return outcome(repo, note);
     const view = readQueueView(repo);
     const mine = view.entries.find((e) => e.ref === ref);
     let state: string;
@@ -158,7 +152,7 @@ export async function land(repo: AgentRepo, options: LandOptions): Promise<LandR
       return { kind: 'timeout', exitCode: EXIT.failed, lines: [`ERROR: land: no verdict for ${head.slice(0, 10)} after ${timeoutS} s; it stays queued as ${ref}; fix: agent-hooks queue, then agent-hooks land again to wait (or ask the admin to run agent-hooks doctor)`] };
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now()) + 10));
-    pollMs = Math.min(5000, Math.round(pollMs * 1.5));
+    pollMs = Math.min(2000, Math.round(pollMs * 1.5));
   }
 }
 

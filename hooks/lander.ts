@@ -2,7 +2,6 @@
 // `node lander.mjs <git-dir>` (the repo on its command line, so `ps` shows which lander is which).
 // Its stdio is closed; what it does goes to `<git-dir>/agent-hooks/workers/lander.log`.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { formatTime } from '../core/text.js';
 import { LANDER, runLander } from '../server/lander.js';
 import { statePaths } from '../server/state.js';
 
@@ -11,7 +10,7 @@ const state = statePaths(gitDir);
 const log = (line: string) => {
   try {
     mkdirSync(state.workers, { recursive: true });
-    appendFileSync(state.workerLog(LANDER), `${formatTime(Date.now())} ${line}\n`);
+    appendFileSync(state.workerLog(LANDER), `${new Date().toISOString()} ${line}\n`);
   } catch {
     // nowhere to log: the verdicts are notes in the repository
   }

@@ -93,6 +93,12 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
           const git = { env: { ...process.env, GIT_DIR: gitDir } };
           const text = readFileSync(path, 'utf8');
           const notification = file.endsWith('.raw') ? readNotification(pushEventOfRaw(parseRawPushEvent(text), gitDir, git), git, Date.now()) : (JSON.parse(text) as Notification);
+          // A push only to the landing queue says nothing yet: the lander announces the landing or ejection.
+          if (notification.refs.length === 0 && notification.claims.length === 0 && !notification.rejected) {
+            rmSync(path, { force: true });
+            options.log(`nothing to announce in ${file} (queue entries are announced when they land or are ejected)`);
+            continue;
+          }
           message = buildSlackMessage(notification, options.commitUrl);
         } catch (error) {
           setAside(gitDir, file, `unreadable spool file: ${(error as Error).message}`);

@@ -66,6 +66,8 @@ interface Context {
   log: (line: string) => void;
   report: LanderReport;
   webhook?: string;
+  /** Set when an announcement was spooled and the Slack sender has not been started since. */
+  spooled?: boolean;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function runLander(options: LanderOptions): Promise<LanderReport> {
         if (options.signal?.aborted) return report;
         const ctx = readContext(options, report);
         const entries = await settleEntries(ctx, listEntries(ctx.git));
+        if (ctx.spooled) startSender(ctx.gitDir);
         if (entries.length === 0) break;
         size ??= ctx.policy.queue.batch;
         const batch = takeBatch(entries, Math.min(size, ctx.policy.queue.batch));
@@ -92,6 +95,7 @@ export async function runLander(options: LanderOptions): Promise<LanderReport> {
         ctx.log(`batch of ${batch.length}: ${batch.map((e) => e.refName).join(' ')}`);
         const passed = await landGroup(ctx, batch, options.signal);
         size = nextBatchSize(size, passed, ctx.policy.queue.batch);
+        if (ctx.spooled) startSender(ctx.gitDir);
       }
     } finally {
       clearTesting({ git: gitOptions(options.gitDir) });
@@ -221,7 +225,7 @@ function announceVerdict(ctx: Context, entry: QueueEntry, note: QueueNote, move?
       rejected: [`ejected from the landing queue: ${note.reason}`, ...note.errors].map((l) => redact(l, ctx.webhook)),
     });
   } else return;
-  startSender(ctx.gitDir);
+  ctx.spooled = true;
 }
 
 /** Writes a raw push event into the spool as the post-receive stub does (temp file, fsync, rename). */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkQueueRequired, checkQueueUpdates, isClaimsOnlyMove, nextBatchSize, parseQueueNote, parseQueueRef, splitBatch, takeBatch, topicOfBranch, topicProblem, type QueueEntry } from '../core/queue.js';
 import { defaultPolicy, parsePolicy, QUEUE_DEFAULTS, type QueuePolicy } from '../core/policy.js';
-import { cli, cliAsync, commit, git, lockText, push, sharedRepo, waitFor } from './helpers/git.js';
+import { cli, cliAsync, commit, git, lockText, push, sendersDone, sharedRepo, waitFor } from './helpers/git.js';
+import { FakeSlack } from './helpers/slack.js';
 
 const Z = '0'.repeat(40);
 const A = 'a'.repeat(40);
@@ -253,6 +254,25 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     const note = noteOf(upstream, second);
     expect(note).toMatchObject({ state: 'ejected', reason: 'merge conflict with refs/heads/main in shared.txt' });
     expect(note.errors).toEqual(['ERROR: refs/land/agent-2/work-agent-2: shared.txt: merge conflict with refs/heads/main; fix: git pull --rebase, resolve shared.txt, then agent-hooks land']);
+  });
+
+  it('landings and ejections are announced once each; the queue pushes themselves are not', async () => {
+    const slack = await new FakeSlack().start();
+    onTestFinished(() => slack.stop());
+    const { upstream, clones } = queueRepo(['agent-1', 'agent-2']);
+    git(upstream, ['config', 'agenthooks.slack.webhookUrl', slack.url]);
+    const holder = holdLander(upstream);
+    commit(clones['agent-1']!, { 'shared.txt': 'one\nTWO by agent-1\nthree\n' }, 'agent-1 edits shared');
+    commit(clones['agent-2']!, { 'shared.txt': 'one\nTWO by agent-2\nthree\n' }, 'agent-2 edits shared');
+    for (const a of ['agent-1', 'agent-2']) expect(landNoWait(clones[a]!).exitCode).toBe(0);
+    holder.kill('SIGKILL');
+    cli(['lander', upstream], { env: { AGENT_HOOKS_NOTIFY_INTERVAL_MS: '10' } });
+    await waitFor(() => slack.delivered().length >= 2);
+    await sendersDone(upstream);
+    const messages = slack.received.filter((r) => r.status === 200).map((r) => JSON.parse(r.text).text as string);
+    expect(messages.filter((m) => m.includes('agent-1 pushed to upstream.git') && m.includes('agent-1 edits shared'))).toHaveLength(1);
+    expect(messages.filter((m) => m.includes('agent-2 was refused a push') && m.includes('merge conflict with refs/heads/main in shared.txt'))).toHaveLength(1);
+    expect(messages).toHaveLength(2);
   });
 
   it('a lease taken after queueing counts: the lander ejects the entry (exit 3 for land)', () => {
