@@ -195,6 +195,8 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     const oids = agents.map((a, i) => commit(clones[a]!, { [`src/${a}.txt`]: `${i}\n` }, `change of ${a}`));
     for (const a of agents) expect(landNoWait(clones[a]!).exitCode).toBe(0);
     expect(queueRefs(upstream).split('\n')).toHaveLength(4);
+    const listed = JSON.parse(cli(['queue', '--json'], { cwd: clones['agent-1']! }).stdout) as { entries: { ref: string; oid: string }[] };
+    expect(listed.entries.map((e) => e.oid).sort()).toEqual([...oids].sort());
     const doctor = cli(['doctor', upstream]);
     expect(doctor.stdout).toMatch(/landing queue: 4 entries, lander running/);
     holder.kill('SIGKILL');
@@ -273,6 +275,20 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     expect(messages.filter((m) => m.includes('agent-1 pushed to upstream.git') && m.includes('agent-1 edits shared'))).toHaveLength(1);
     expect(messages.filter((m) => m.includes('agent-2 was refused a push') && m.includes('merge conflict with refs/heads/main in shared.txt'))).toHaveLength(1);
     expect(messages).toHaveLength(2);
+  });
+
+  it('a claim pushed while a batch is tested moves main by lock files only: the batch lands without a second test run', async () => {
+    const { upstream, clones } = queueRepo(['agent-1', 'agent-2']);
+    const oid = commit(clones['agent-1']!, { slow: '6\n' }, 'slow change');
+    expect(landNoWait(clones['agent-1']!).exitCode).toBe(0);
+    await waitFor(() => /running \d+ of \d+ test files/.test(landerLog(upstream)), 30_000);
+    expect(cli(['claim', 'parser', '--files', 'src/parser/**'], { cwd: clones['agent-2']! }).exitCode).toBe(0);
+    await waitFor(() => queueRefs(upstream) === '' && !existsSync(join(upstream, 'agent-hooks', 'workers', 'lander.lock')), 60_000);
+    expect(landerLog(upstream)).toContain('moved by claims only; merging again without tests');
+    expect(testRuns(upstream)).toBe(1);
+    expect(noteOf(upstream, oid).state).toBe('landed');
+    expect(git(upstream, ['ls-tree', '--name-only', 'main', 'current_tasks/']).stdout).toMatch(/parser/);
+    expect(mainLog(upstream)).toContain('slow change');
   });
 
   it('a lease taken after queueing counts: the lander ejects the entry (exit 3 for land)', () => {
