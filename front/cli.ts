@@ -175,7 +175,7 @@ async function main(): Promise<void> {
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
         process.once('SIGTERM', () => stop.abort());
-        const report = await runLander({ gitDir: repo.gitDir, log: (line) => print([line]), signal: stop.signal });
+        const report = await runLander({ gitDir: repo.gitDir, log: (line) => print([line]), signal: stop.signal, bundleDir });
         print([report.busy ? 'another lander is running for this repository' : `done: ${report.batches} batches, ${report.testRuns} test runs, ${report.landed} landed, ${report.ejected} ejected`]);
       },
     )

@@ -14,7 +14,8 @@ import { isClaimsOnlyMove, nextBatchSize, NOTES_REF, orderEntries, parseQueueNot
 import { cleanGitEnv, gitText, isAncestor, readConfig, readObjects, readRef, runGit, type GitOptions } from '../git/git.js';
 import { readPushInput, readServerConfig } from './read-push.js';
 import { tryLock } from './pid-lock.js';
-import { repoName, spoolEvent, startSender, webhookUrlFrom, redact } from './spool.js';
+import { repoName, spoolEvent, webhookUrlFrom, redact } from './spool.js';
+import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
 import { runBatchTests } from './batch-tests.js';
 
@@ -38,6 +39,8 @@ export interface LanderOptions {
   gitDir: string;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** Where the Slack sender's bundle is (default: beside the running bundle, as in a hook's version dir). */
+  bundleDir?: string;
 }
 
 /** An entry merged into a batch: the batch's tip before and after it. */
@@ -87,7 +90,7 @@ export async function runLander(options: LanderOptions): Promise<LanderReport> {
         if (options.signal?.aborted) return report;
         const ctx = readContext(options, report);
         const entries = await settleEntries(ctx, listEntries(ctx.git));
-        if (ctx.spooled) startSender(ctx.gitDir);
+        if (ctx.spooled) startWorker('notify-sender', ctx.gitDir, [], options.bundleDir);
         if (entries.length === 0) break;
         size ??= ctx.policy.queue.batch;
         const batch = takeBatch(entries, Math.min(size, ctx.policy.queue.batch));
@@ -95,7 +98,7 @@ export async function runLander(options: LanderOptions): Promise<LanderReport> {
         ctx.log(`batch of ${batch.length}: ${batch.map((e) => e.refName).join(' ')}`);
         const passed = await landGroup(ctx, batch, options.signal);
         size = nextBatchSize(size, passed, ctx.policy.queue.batch);
-        if (ctx.spooled) startSender(ctx.gitDir);
+        if (ctx.spooled) startWorker('notify-sender', ctx.gitDir, [], options.bundleDir);
       }
     } finally {
       clearTesting({ git: gitOptions(options.gitDir) });
