@@ -293,7 +293,18 @@ function buildBatch(ctx: Context, onto: string, entries: readonly QueueEntry[]):
   let ejected = 0;
   for (const entry of entries) {
     if (readRef(entry.refName, ctx.git) !== entry.oid) continue; // replaced or gone meanwhile: the next batch takes it
-    const result = mergeEntry(ctx.git, tip, entry);
+    let result: MergeResult;
+    let errors: string[] = [];
+    try {
+      result = mergeEntry(ctx.git, tip, entry);
+      if (result.kind === 'merged') errors = checkRules(ctx, entry, tip, result.oid);
+    } catch (error) {
+      // An entry the lander cannot judge is ejected, never retried forever: the queue must not stall.
+      const what = (error as Error).message.split('\n')[0];
+      finish(ctx, entry, { state: 'ejected', onto: tip, reason: `the lander could not judge it: ${what}`, errors: [`ERROR: internal: ${entry.refName}: ${what}; fix: agent-hooks doctor on the bare repo, then agent-hooks land again`] });
+      ejected++;
+      continue;
+    }
     if (result.kind === 'contained') continue; // nothing beyond the tip: settled as landed next round
     if (result.kind === 'conflict' || result.kind === 'unrelated') {
       const reason = result.kind === 'conflict' ? `merge conflict with ${ctx.claimsRef} in ${result.paths.join(', ')}` : `no history in common with ${ctx.claimsRef}`;
@@ -302,7 +313,6 @@ function buildBatch(ctx: Context, onto: string, entries: readonly QueueEntry[]):
       ejected++;
       continue;
     }
-    const errors = checkRules(ctx, entry, tip, result.oid);
     if (errors.length > 0) {
       finish(ctx, entry, { state: 'ejected', onto: tip, reason: `breaks the rules of ${ctx.claimsRef} (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors });
       ejected++;

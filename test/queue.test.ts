@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkQueueRequired, checkQueueUpdates, isClaimsOnlyMove, nextBatchSize, parseQueueNote, parseQueueRef, splitBatch, takeBatch, topicOfBranch, topicProblem, type QueueEntry } from '../core/queue.js';
+import { batchSelection } from '../server/batch-tests.js';
+import { selectTests } from '../core/sampling.js';
 import { defaultPolicy, parsePolicy, QUEUE_DEFAULTS, type QueuePolicy } from '../core/policy.js';
 import { cli, cliAsync, commit, git, lockText, push, sendersDone, sharedRepo, waitFor } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
@@ -59,6 +61,20 @@ describe('batching and bisection', () => {
     const policy = defaultPolicy();
     expect(isClaimsOnlyMove(['current_tasks/parser.json', 'agent-hooks.json'], policy)).toBe(true);
     expect(isClaimsOnlyMove(['current_tasks/parser.json', 'src/a.ts'], policy)).toBe(false);
+  });
+});
+
+describe('the selection of a batch', () => {
+  it('is the union of each entry\'s selection, seeded by its agent, with the tests it changes', () => {
+    const paths = Array.from({ length: 40 }, (_, i) => `test/t${i}.test.mjs`);
+    const policy = { command: ['node', '--test'], files: ['test/*.test.mjs'], sample: 0.05, always: [], timeout: 60 };
+    const one = selectTests(paths, policy, 'agent-1', []);
+    const two = selectTests(paths, policy, 'agent-2', ['test/t7.test.mjs']);
+    const batch = batchSelection(paths, policy, [{ agent: 'agent-1', changed: [] }, { agent: 'agent-2', changed: ['test/t7.test.mjs'] }]);
+    expect(batch.files).toEqual([...new Set([...one.files, ...two.files])].sort());
+    expect(batch.files).toContain('test/t7.test.mjs');
+    expect(batch.seed).toBe('agent-1,agent-2');
+    expect(batch.total).toBe(40);
   });
 });
 
