@@ -19,6 +19,8 @@ export interface BatchTestInput {
   entries: readonly QueueEntry[];
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** The Slack webhook URL, redacted from the test log and lines (runPushTests). */
+  webhookUrl?: string;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function runBatchTests(input: BatchTestInput): Promise<BatchTestRes
       concurrency: input.testConcurrency,
       progress: (line) => input.log(line),
       selection,
+      webhookUrl: input.webhookUrl,
     });
     // A tree that passed the same selection before is not run again (the report says so).
     if (!(run.passed && run.lines.some((l) => l.includes('not run again')))) result.runs++;

@@ -353,7 +353,7 @@ async function landGroup(ctx: Context, group: readonly QueueEntry[], signal?: Ab
   if (build.merged.length === 0) return build.ejected === 0;
   markTesting(ctx, build);
   const entries = build.merged.map((m) => m.entry);
-  const tested = await runBatchTests({ gitDir: ctx.gitDir, git: ctx.git, claimsRef: ctx.claimsRef, policy: ctx.policy, testConcurrency: ctx.testConcurrency, tip: build.tip, onto: build.onto, entries, log: ctx.log, signal });
+  const tested = await runBatchTests({ gitDir: ctx.gitDir, git: ctx.git, claimsRef: ctx.claimsRef, policy: ctx.policy, testConcurrency: ctx.testConcurrency, tip: build.tip, onto: build.onto, entries, log: ctx.log, signal, webhookUrl: ctx.webhook });
   ctx.report.testRuns += tested.runs;
   if (signal?.aborted) return false;
   if (!tested.passed) {
