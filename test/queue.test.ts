@@ -249,7 +249,9 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
   it('a test that fails once and passes on the retry is flaky, not held against the entry', () => {
     const { upstream, clones } = queueRepo(['agent-1']);
     const clone = clones['agent-1']!;
-    // Fails the first time it runs in the lander's slot, passes after (a marker file outside the tree).
+    // Fails the first time it runs in the lander's slot, passes after (a marker file outside the
+    // tree, which only an unsandboxed test can see).
+    git(upstream, ['config', 'agenthooks.testSandbox', 'off']);
     const marker = join(upstream, '..', 'flaky-ran');
     commit(clone, { 'test/flaky.sh': `if [ -e ${marker} ]; then exit 0; fi; touch ${marker}; exit 1\n` }, 'flaky test');
     const r = cli(['land', '--timeout', '60'], { cwd: clone });
