@@ -322,6 +322,12 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     const r = cli(['land'], { cwd: clones['agent-1']! });
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/src\/parser.ts.*is leased by agent-2/);
+    // A new commit on the leased path is refused when it is queued (rule 5 in pre-receive): exit 3 too.
+    commit(clones['agent-1']!, { 'src/parser.ts': 'y\n' }, 'agent-1 tries again');
+    const again = cli(['land', '--no-wait'], { cwd: clones['agent-1']! });
+    expect(again.exitCode).toBe(3);
+    expect(again.stderr).toMatch(/^ERROR: refs\/land\/agent-1\/work-agent-1: "?src\/parser.ts"? .*is leased by agent-2/m);
+    expect(queueRefs(upstream)).toBe('');
   });
 
   it('a lander SIGKILLed mid-batch loses nothing: main did not move, doctor says so, the next lander lands all', async () => {
