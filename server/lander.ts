@@ -387,6 +387,9 @@ async function landGroup(ctx: Context, group: readonly QueueEntry[], signal?: Ab
     ctx.log(`${ctx.claimsRef} moved by claims only; merging again without tests`);
     build = buildBatch(ctx, ctx.tip, entries);
     if (build.merged.length === 0) return true;
+    // An entry dropped on the way (a lease taken by that claim, a re-push): the rest is a tree
+    // nobody tested, so it is tested again.
+    if (build.merged.length !== entries.length) return landGroup(ctx, build.merged.map((m) => m.entry), signal);
   }
   return landGroup(ctx, entries, signal);
 }
