@@ -31,6 +31,9 @@ function setup(root, agents, queue) {
   git(root, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
   run(root, process.execPath, [CLI, 'install', bare]);
   git(bare, 'config', 'gc.auto', '0');
+  // The test command counts its own runs in a file outside the repo, which a sandboxed run cannot
+  // see; the sandbox's own cost is measured in bench/sandbox.ts (RESULTS.md).
+  git(bare, 'config', 'agenthooks.testSandbox', 'off');
   const runs = join(root, 'test-runs');
   const seed = join(root, 'seed');
   git(root, 'clone', '--quiet', bare, seed);
@@ -130,7 +133,7 @@ const row = (label, f) => `| ${label} | ${AGENT_COUNTS.flatMap((n) => MODES.map(
 const lines = [
   '## Landing queue',
   '',
-  `\`npm run bench:queue\`, ${new Date().toISOString().slice(0, 10)}: ${AGENT_COUNTS.join(' and ')} agent processes x ${CHANGES} changes each (a new file on a fresh branch from main), one bare repo on this machine (${cpus().length} CPUs, shared); ${TEST_FILES} test files of ${TEST_SECONDS} s, sample ${SAMPLE}. direct: \`agent-hooks push origin HEAD:main\` (fetch, rebase, test again after each lost race; at most 12 attempts). queue: \`agent-hooks land\` (queue.batch 8). One run each; latency is from the commit to \`land\`/\`push\` returning landed.`,
+  `\`npm run bench:queue\`, ${new Date().toISOString().slice(0, 10)}: ${AGENT_COUNTS.join(' and ')} agent processes x ${CHANGES} changes each (a new file on a fresh branch from main), one bare repo on this machine (${cpus().length} CPUs, shared); ${TEST_FILES} test files of ${TEST_SECONDS} s, sample ${SAMPLE}, tests unsandboxed (\`agenthooks.testSandbox off\`). direct: \`agent-hooks push origin HEAD:main\` (fetch, rebase, test again after each lost race; at most 12 attempts). queue: \`agent-hooks land\` (queue.batch 8). One run each; latency is from the commit to \`land\`/\`push\` returning landed.`,
   '',
   `| | ${AGENT_COUNTS.flatMap((n) => MODES.map((m) => `${n} agents, ${m}`)).join(' | ')} |`,
   `|---|${AGENT_COUNTS.flatMap(() => MODES.map(() => '---')).join('|')}|`,
