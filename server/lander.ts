@@ -292,7 +292,7 @@ function buildBatch(ctx: Context, onto: string, entries: readonly QueueEntry[]):
   const merged: Merged[] = [];
   let ejected = 0;
   for (const entry of entries) {
-    if (readRef(entry.refName, ctx.git) !== entry.oid) continue; // replaced or gone meanwhile: the next batch takes it
+    if (isReplaced(ctx, entry)) continue; // the next batch takes the new commit
     let result: MergeResult;
     let errors: string[] = [];
     try {
@@ -322,6 +322,18 @@ function buildBatch(ctx: Context, onto: string, entries: readonly QueueEntry[]):
     tip = result.oid;
   }
   return { onto, tip, merged, ejected };
+}
+
+/**
+ * Whether an entry's queue ref no longer holds its commit. A commit replaced by a newer push of
+ * the same topic gets an `ejected` note saying so (its `land` is waiting for it); the new
+ * commit stays queued.
+ */
+function isReplaced(ctx: Context, entry: QueueEntry): boolean {
+  const now = readRef(entry.refName, ctx.git);
+  if (now === entry.oid) return false;
+  if (now) finish(ctx, entry, { state: 'ejected', onto: ctx.tip, reason: `replaced by ${now.slice(0, 10)}, pushed later to ${entry.refName}`, errors: [] });
+  return true;
 }
 
 /** Points {@link TESTING_REF} at a commit naming the batch under test, for `land` and `queue`. */
@@ -372,6 +384,10 @@ async function landGroup(ctx: Context, group: readonly QueueEntry[], signal?: Ab
   }
   for (let attempt = 0; attempt < 20; attempt++) {
     if (signal?.aborted) return false;
+    // Pushing a topic again replaces its entry: a replaced commit does not land, and the rest is
+    // a tree nobody tested, so it is tested again.
+    const replaced = build.merged.filter((m) => isReplaced(ctx, m.entry));
+    if (replaced.length > 0) return landGroup(ctx, build.merged.filter((m) => !replaced.includes(m)).map((m) => m.entry), signal);
     const moved = runGit(['update-ref', '-m', `agent-hooks lander: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`, ctx.claimsRef, build.tip, build.onto], { ...ctx.git, okExitCodes: [0, 1, 128] });
     if (moved.exitCode === 0) {
       ctx.tip = build.tip;

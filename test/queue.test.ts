@@ -309,6 +309,20 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     expect(mainLog(upstream)).toContain('slow change');
   });
 
+  it('an entry pushed again while its batch is tested is replaced: the old commit gets a verdict saying so, the new one is tested and lands', async () => {
+    const { upstream, clones } = queueRepo(['agent-1']);
+    const clone = clones['agent-1']!;
+    const old = commit(clone, { slow: '4\n', 'src/a.txt': 'first\n' }, 'first version');
+    expect(landNoWait(clone).exitCode).toBe(0);
+    await waitFor(() => /running \d+ of \d+ test files/.test(landerLog(upstream)), 30_000);
+    const next = commit(clone, { slow: null, 'src/a.txt': 'second\n' }, 'second version');
+    expect(landNoWait(clone).exitCode).toBe(0);
+    await waitFor(() => queueRefs(upstream) === '' && !existsSync(join(upstream, 'agent-hooks', 'workers', 'lander.lock')), 60_000);
+    expect(noteOf(upstream, old)).toMatchObject({ state: 'ejected', reason: `replaced by ${next.slice(0, 10)}, pushed later to refs/land/agent-1/work-agent-1` });
+    expect(noteOf(upstream, next).state).toBe('landed');
+    expect(git(upstream, ['show', 'main:src/a.txt']).stdout).toBe('second\n');
+  });
+
   it('a lease taken after queueing counts: the lander ejects the entry (exit 3 for land)', () => {
     const { upstream, clones } = queueRepo(['agent-1', 'agent-2']);
     const holder = holdLander(upstream);
