@@ -186,7 +186,7 @@ function holdLander(upstream: string): ChildProcess {
 const landNoWait = (clone: string) => cli(['land', '--no-wait'], { cwd: clone });
 
 describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
-  it('concurrent land calls from several clones all land; the batch is tested once', async () => {
+  it('concurrent land calls from several clones all land; each gets its verdict and a fetched main; at most one test run per entry', async () => {
     const agents = ['agent-1', 'agent-2', 'agent-3', 'agent-4'];
     const { upstream, clones } = queueRepo(agents);
     agents.forEach((a, i) => commit(clones[a]!, { [`src/${a}.txt`]: `${i}\n` }, `change of ${a}`));
@@ -370,7 +370,8 @@ describe('landing through the queue (real repos)', { timeout: 120_000 }, () => {
     const doctor = cli(['doctor', upstream]);
     expect(doctor.exitCode).toBe(1);
     expect(doctor.stderr + doctor.stdout).toMatch(/the landing queue holds 2 entries .* but no lander is running; fix: agent-hooks lander /);
-    // The slow test is made quick on main meanwhile? No: the entry itself is slow; shorten the wait by pushing a new version.
+    // The entry itself is slow: a new version of it (the same topic, pushed again) replaces it and
+    // its push starts the next lander.
     commit(clones['agent-1']!, { slow: null }, 'not slow any more');
     expect(landNoWait(clones['agent-1']!).exitCode).toBe(0);
     await waitFor(() => queueRefs(upstream) === '', 60_000);
