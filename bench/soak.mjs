@@ -272,6 +272,8 @@ process.stdout.write(`${section}\n`);
 if (!process.argv.includes('--no-write')) {
   const text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
   const at = text.indexOf('## Soak');
-  writeFileSync(RESULTS, `${at >= 0 ? text.slice(0, at) : `${text}\n`}${section}`);
+  // Sections after this one (the landing queue's) stay.
+  const end = at >= 0 ? text.indexOf('\n## ', at + 1) : -1;
+  writeFileSync(RESULTS, `${at >= 0 ? text.slice(0, at) : `${text}\n`}${section}${end >= 0 ? text.slice(end + 1) : ''}`);
 }
 process.exit(withHooks.failures.length === 0 ? 0 : 1);

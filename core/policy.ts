@@ -30,12 +30,25 @@ export interface TestPolicy {
   history?: number;
 }
 
+/** The landing queue's settings (DESIGN.md "The landing queue"); `wait` in seconds, `batch` entries. */
+export interface QueuePolicy {
+  enabled: boolean;
+  required: boolean;
+  batch: number;
+  retries: number;
+  wait: number;
+}
+
+export const QUEUE_DEFAULTS: QueuePolicy = { enabled: false, required: false, batch: 8, retries: 1, wait: 1800 };
+
 /** The whole policy with defaults filled in. `locks.ttl` and `locks.skew` are seconds. */
 export interface Policy {
   locks: { dir: string; ttl: number; skew: number };
   leases: { exempt: string[] };
   test?: TestPolicy;
   notify: { rejections: boolean };
+  /** The landing queue (DESIGN.md "The landing queue"). */
+  queue: QueuePolicy;
 }
 
 const DEFAULTS = {
@@ -56,6 +69,8 @@ const stringArray: Check = (v) => (isStringArray(v) ? undefined : 'must be an ar
 const argv: Check = (v) => (isStringArray(v) && v.length > 0 ? undefined : 'must be a non-empty array of strings (an argv, no shell)');
 const wholeSeconds = (min: number, max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be whole seconds from ${min} to ${max}`;
+const wholeNumber = (min: number, max: number): Check => (v) =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be a whole number from ${min} to ${max}`;
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 /** Why a glob of `test.*` is not acceptable (the lease rules, and picomatch must compile it). */
 function testGlobProblem(glob: string): string | undefined {
@@ -122,6 +137,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     history: (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100000 ? undefined : 'must be a whole number of commits from 0 to 100000'),
   },
   notify: { rejections: boolean },
+  queue: { enabled: boolean, required: boolean, batch: wholeNumber(1, 100), retries: wholeNumber(0, 5), wait: wholeSeconds(1, 86400) },
 };
 
 /**
@@ -165,6 +181,7 @@ export function parsePolicy(text: string): PolicyResult {
     // The locks dir and the policy file can never be leased (DESIGN.md "Settings").
     leases: { exempt: [...new Set([`${locks.dir}/**`, POLICY_FILE, ...((p.leases?.exempt as string[] | undefined) ?? [])])] },
     notify: { ...DEFAULTS.notify, ...p.notify } as Policy['notify'],
+    queue: { ...QUEUE_DEFAULTS, ...p.queue } as QueuePolicy,
   };
   if (p.test) policy.test = { sample: 0.1, always: [], timeout: 300, ...p.test } as unknown as TestPolicy;
   return { ok: true, policy };

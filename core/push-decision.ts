@@ -1,6 +1,7 @@
 // What pre-receive does with a push after rules 1-6 (DESIGN.md "What pre-receive rejects", rule 7
 // and the override): which ref updates run tests, and the final decision once the tests are
 // known. Pure: the hook gathers the inputs, runs the tests this plans, and renders the outcome.
+import { isQueueRef } from './queue.js';
 import type { Policy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { isTestedRef } from './sampling.js';
@@ -25,7 +26,8 @@ export function planTestRuns(updates: readonly RefUpdate[], policy: Policy, clai
   const test = policy.test;
   if (!test) return [];
   return updates
-    .filter((u) => !isDelete(u) && isTestedRef(u.refName, test, claimsRef))
+    // Queue entries run no tests here: the lander tests them, a batch at a time.
+    .filter((u) => !isDelete(u) && !isQueueRef(u.refName) && isTestedRef(u.refName, test, claimsRef))
     .map((update) => ({ update, changed: [...new Set([...changedPaths(update), ...netChangedPaths(update)])] }))
     .filter((run) => !(run.changed.length > 0 && run.changed.every((p) => p.startsWith(`${policy.locks.dir}/`))));
 }

@@ -4,10 +4,10 @@
  * The DESIGN.md rule a verdict comes from: `schema` 1, `claim-agent` 2, `claim-held` 3,
  * `lease` 4 and 5, `claims-ref` 6; `identity` covers spoofed or missing pushers and overrides
  * asked by non-admins, `policy` an invalid policy file, `override` the note left when an admin
- * overrides. Rule 7 (tests) is decided in core/push-decision.ts and rule 8 (internal) by the hook
+ * overrides, `queue` the landing queue's enqueue rules. Rule 7 (tests) is decided in core/push-decision.ts and rule 8 (internal) by the hook
  * runtime (hooks/run-hook.ts); neither is a verdict.
  */
-export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'lease' | 'claims-ref' | 'identity' | 'policy' | 'override';
+export type Rule = 'schema' | 'claim-agent' | 'claim-held' | 'lease' | 'claims-ref' | 'identity' | 'policy' | 'override' | 'queue';
 
 /**
  * One decision about one thing in a push. An `error` rejects the push, a `warning` is printed

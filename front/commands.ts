@@ -32,6 +32,9 @@ import { readCommonDir } from '../git/claim-memory.js';
 import { pathToFileURL } from 'node:url';
 import { check } from '../commands/check.js';
 import { push as pushCommand } from '../commands/push.js';
+import { land, pushOrLand, queue } from '../commands/land.js';
+import { runLander } from '../server/lander.js';
+import { readRepo } from '../git/repo.js';
 import { worktreeAdd } from '../installer/worktree.js';
 import { testFast } from '../commands/test.js';
 import { notify } from '../commands/notify.js';
@@ -210,7 +213,45 @@ export const COMMANDS: Command[] = [
     details: ["The server's lines are printed as git prints them, with the remote: prefix, so grep '^remote: ERROR:' works on the output of both git push and agent-hooks push."],
     passThrough: true,
     examples: ['agent-hooks push origin HEAD:main'],
-    run: (p) => pushCommand(agentRepo(true), (p.args.args ?? []) as string[]),
+    // To a tested ref with queue.enabled: the same as `land`.
+    run: (p, { print }) => pushOrLand(agentRepo(true), (p.args.args ?? []) as string[], (line) => print([line]), pushCommand),
+  },
+  {
+    name: 'land',
+    describe: 'Put HEAD in the landing queue of the claims branch (refs/land/<agent>/<topic>) and wait for the verdict: exit 0 landed, 1 ejected, 3 held by another agent.',
+    options: {
+      'no-wait': { type: 'boolean', describe: 'queue and return, without waiting for the verdict' },
+      timeout: { type: 'string', value: 'S', describe: 'seconds to wait (default: policy queue.wait, 1800)' },
+      topic: { type: 'string', value: 'T', describe: 'the queue topic (default: the current branch)' },
+    },
+    examples: ['agent-hooks land', 'agent-hooks land --topic parser-fix --no-wait'],
+    check: (p) => {
+      const t = str(p, 'timeout');
+      return t === undefined || (Number.isFinite(Number(t)) && Number(t) > 0) ? undefined : '--timeout must be a number of seconds greater than 0; fix: --timeout 600';
+    },
+    run: async (p, { print }) => land(agentRepo(true), { wait: !flag(p, 'no-wait'), timeoutS: str(p, 'timeout') === undefined ? undefined : Number(str(p, 'timeout')), topic: str(p, 'topic'), progress: (line) => print([line]) }),
+  },
+  {
+    name: 'queue',
+    describe: 'The landing queue of the claims branch: entries in arrival order and the batch under test.',
+    options: { json: { type: 'boolean', describe: 'machine-readable output' } },
+    examples: ['agent-hooks queue', 'agent-hooks queue --json'],
+    run: (p) => queue(agentRepo(false), flag(p, 'json')),
+  },
+  {
+    name: 'lander',
+    describe: 'Run the lander of a bare repo in the foreground until its landing queue is empty (post-receive starts it on demand).',
+    args: [REPO_ARG('the bare repo agents push to')],
+    examples: ['agent-hooks lander /srv/git/upstream.git'],
+    run: async (p, { distDir, print }) => {
+      const repo = readRepo(str(p, 'repo')!);
+      if (!repo.bare) throw new UsageError(`${str(p, 'repo')} is not a bare repository; the lander runs where agents push; fix: agent-hooks lander <the bare repo>`);
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      const report = await runLander({ gitDir: repo.gitDir, log: (line) => print([line]), signal: stop.signal, bundleDir: join(distDir, 'hooks') });
+      print([report.busy ? 'another lander is running for this repository' : `done: ${report.batches} batches, ${report.testRuns} test runs, ${report.landed} landed, ${report.ejected} ejected`]);
+    },
   },
   {
     name: 'test',

@@ -14,6 +14,7 @@ import { appendOverrideLog } from '../server/override-log.js';
 import { readChangedPaths, readConfig, readNetChangedPaths } from '../git/git.js';
 import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
 import { changeExcludes, hookGitOptions, readPushInput } from '../server/read-push.js';
+import { readQueueVerdicts } from '../server/read-queue.js';
 import { runHook } from './run-hook.js';
 
 /**
@@ -106,7 +107,7 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
   if (updates.length === 0) return { lines: [], exitCode: 0 };
   const now = Date.now();
   const input = readPushInput(updates, process.env, now);
-  const verdicts = checkPush(input);
+  const verdicts = [...checkPush(input), ...readQueueVerdicts(input, hookGitOptions(process.env))];
   // Tests run only for a push that passed every other rule: rule 7 comes last.
   const tests = errorsOf(verdicts).length === 0 ? await runTests(input) : undefined;
   const decision = decidePush({ updates, verdicts, tests, pusher: input.pusher.id, overrideReason: pushOption(input.pushOptions, 'override'), doctorRefPrefix: DOCTOR_REF_PREFIX, version: VERSION });

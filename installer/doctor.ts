@@ -16,6 +16,9 @@ import { isExecutable, lexists, readIfExists } from './files.js';
 import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
 import { decideSandbox, probeSandbox, readSandboxMode } from '../server/sandbox.js';
+import { LANDER, listEntries } from '../server/lander.js';
+import { lockHolder } from '../server/pid-lock.js';
+import { statePaths } from '../server/state.js';
 
 /** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it; a `warning` is ok but risky. */
 export interface Finding {
@@ -101,6 +104,11 @@ export function doctor(path: string, version: string): Finding[] {
   const unspooled = unspooledCount(repo.gitDir);
   if (unspooled > 0) fault(`${unspooled} notifications could not be spooled when their push landed; fix: once the spool can be written, agent-hooks notify --flush ${repo.path}`);
   if (spool.setAside > 0) fault(`${spool.setAside} notifications were refused by Slack and set aside; fix: read the .reason files in ${repo.gitDir}/agent-hooks/spool/failed`);
+  const queued = listEntries(gitOptions);
+  const lander = lockHolder(statePaths(repo.gitDir).workerLock(LANDER));
+  if (queued.length > 0 && lander === undefined) {
+    fault(`the landing queue holds ${queued.length} entr${queued.length === 1 ? 'y' : 'ies'} (the oldest ${queued[0]!.refName}) but no lander is running; fix: agent-hooks lander ${repo.path} (the next push starts one too; see ${statePaths(repo.gitDir).workerLog(LANDER)})`);
+  } else ok(`landing queue: ${queued.length} entr${queued.length === 1 ? 'y' : 'ies'}${lander ? `, lander running (pid ${lander})` : ''}`);
   if (findings.every((f) => f.ok)) syntheticPush(repo.path, findings);
   return findings;
 }

@@ -2,6 +2,7 @@
 // it (husky's habit: the stub is tiny, the runner owns the behaviour).
 import { IDENTITY_CONTEXT_VARS } from '../core/identity.js';
 import { SAVED_CA_CERTS } from '../server/ca-certs.js';
+import { dirname, join } from 'node:path';
 import { shellQuote } from './files.js';
 
 const MARKER = /^# agent-hooks (\S+): /m;
@@ -40,7 +41,7 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
  * gets a WARNING line and the event goes to `agent-hooks/unspooled/` for `notify --flush`.
  * Raw events are read by hooks/raw-event.ts.
  */
-export function formatPostReceiveStub(version: string, nodePath: string, senderPath: string, chainedPath: string): string {
+export function formatPostReceiveStub(version: string, nodePath: string, senderPath: string, chainedPath: string, landerPath = join(dirname(senderPath), 'lander.mjs')): string {
   // Every value that comes from outside (identity variables and their markers, push options) is
   // written as hex (`od`), so no byte of it can start a line of its own (issue 13 item 9).
   const vars = IDENTITY_CONTEXT_VARS.map((v) => `  if [ -n "\${${v}+set}" ]; then printf 'env ${v}=%s\\n' "$(hex "$${v}")"; fi`);
@@ -56,8 +57,9 @@ export function formatPostReceiveStub(version: string, nodePath: string, senderP
     'if [ -x "$chained" ]; then printf \'%s\\n\' "$input" | "$chained" "$@" || status=$?;',
     'elif [ -e "$chained" ] || [ -L "$chained" ]; then echo "ERROR: post-receive: the chained hook $chained (installed before agent-hooks) cannot run; fix: ls -l $chained: make it executable (chmod +x) or fix its link, or remove it" >&2; status=1; fi',
     '[ -n "$input" ] || exit $status',
-    '[ -n "${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] || git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1 || exit $status',
     'dir=$(cd "${GIT_DIR:-.}" && pwd) || exit $status',
+    ...formatLanderStart(landerPath),
+    '[ -n "${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] || git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1 || exit $status',
     // One clock reading for the whole name: two `date` calls can straddle a second, and a later
     // push would then sort before an earlier one (issue 17). A date without %N gives "...Z-".
     'stamp=$(date -u +%Y%m%dT%H%M%SZ-%N 2>/dev/null); case "$stamp" in *-[0-9]*) ;; *) stamp="${stamp%%-*}-";; esac',
@@ -111,4 +113,29 @@ export function parseStub(text: string): ParsedStub | undefined {
     return { version: marker[1]!, nodePath: node ? unquote(node[1]!) : undefined, bundlePath: sender ? unquote(sender[1]!) : undefined };
   }
   return { version: marker[1]!, nodePath: unquote(exec[1]!), bundlePath: unquote(exec[2]!) };
+}
+
+/**
+ * The lines of the post-receive stub that start the lander (DESIGN.md "The landing queue") after
+ * any push while queue entries wait (`refs/land/`) and no live lander holds its pid lock
+ * (`agent-hooks/workers/lander.lock/pid`, server/state.ts; a zombie counts as gone): detached,
+ * stdio closed, without the hook's GIT_* variables, the repo on its command line. Two stubs that
+ * start one each are harmless: the lander's own pid lock keeps one.
+ */
+export function formatLanderStart(landerPath: string): string[] {
+  return [
+    `lander=${shellQuote(landerPath)}`,
+    'lander_running() {',
+    '  pid=$(cat "$dir/agent-hooks/workers/lander.lock/pid" 2>/dev/null) || return 1',
+    '  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1',
+    '  [ "$(sed \'s/.*) //\' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != Z ]',
+    '}',
+    'if [ -f "$lander" ] && [ -n "$(git for-each-ref --count=1 --format=x refs/land/)" ] && ! lander_running; then',
+    '  (',
+    '    for v in $(env | sed -n \'s/^\\(GIT_[A-Za-z0-9_]*\\)=.*/\\1/p\'); do unset "$v"; done',
+    '    trap \'\' HUP',
+    '    if command -v setsid >/dev/null 2>&1; then exec setsid "$node" "$lander" "$dir"; else exec "$node" "$lander" "$dir"; fi',
+    '  ) </dev/null >/dev/null 2>&1 &',
+    'fi',
+  ];
 }

@@ -6,6 +6,7 @@ import { parseRawPushEvent, pushEventOfRaw } from './raw-event.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tryLock } from './pid-lock.js';
 import { join } from 'node:path';
+import { isQueueRef } from '../core/queue.js';
 import { buildSlackMessage, withDeliveryMetadata, type Notification, type SlackMessage } from '../core/notification.js';
 import { readNotification } from '../git/read-notification.js';
 import { failedDir, redact, spoolDir } from './spool.js';
@@ -92,7 +93,14 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
         try {
           const git = { env: { ...process.env, GIT_DIR: gitDir } };
           const text = readFileSync(path, 'utf8');
-          const notification = file.endsWith('.raw') ? readNotification(pushEventOfRaw(parseRawPushEvent(text), gitDir, git), git, Date.now()) : (JSON.parse(text) as Notification);
+          const raw = file.endsWith('.raw') ? parseRawPushEvent(text) : undefined;
+          // A push only to the landing queue says nothing yet: the lander announces the landing or ejection.
+          if (raw && raw.updates.length > 0 && raw.updates.every((u) => isQueueRef(u.refName))) {
+            rmSync(path, { force: true });
+            options.log(`nothing to announce in ${file} (queue entries are announced when they land or are ejected)`);
+            continue;
+          }
+          const notification = raw ? readNotification(pushEventOfRaw(raw, gitDir, git), git, Date.now()) : (JSON.parse(text) as Notification);
           message = buildSlackMessage(notification, options.commitUrl);
         } catch (error) {
           setAside(gitDir, file, `unreadable spool file: ${(error as Error).message}`);

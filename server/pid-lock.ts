@@ -29,6 +29,16 @@ const alive = (pid: number) => {
   }
 };
 
+/** The pid of the live process that holds the lock directory `lock`, or undefined when none does. */
+export function lockHolder(lock: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    return pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Tries once to take the lock directory `lock` (its parent must exist), taking over an abandoned
  * one. Returns the function that releases it, or undefined when a live process holds it.

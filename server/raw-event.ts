@@ -9,6 +9,7 @@
 //   update <old-oid> <new-oid> <ref>        the hook's stdin
 //   other <oid> <ref>                       every ref right after the push
 import { needsCommitterName, resolvePusher, trustedIdentityEnv } from '../core/identity.js';
+import { isQueueRef } from '../core/queue.js';
 import { parseRefUpdates } from '../core/ref-update.js';
 import { identityNameOf, readObjects, type GitOptions } from '../git/git.js';
 import type { PushEvent } from '../git/read-notification.js';
@@ -80,7 +81,8 @@ export function pushEventOfRaw(raw: RawPushEvent, gitDir: string, git: GitOption
     repo: repoName(gitDir),
     pusher: pusher.id ?? 'unknown',
     claimsRef: readServerConfig(git).claimsRef,
-    updates: raw.updates,
+    // Queue entries are announced by the lander when they land or are ejected, not when queued.
+    updates: raw.updates.filter((u) => !isQueueRef(u.refName)),
     others,
   };
 }

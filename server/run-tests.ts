@@ -31,6 +31,8 @@ export interface PushTestInput {
   progress: (line: string) => void;
   /** The Slack webhook URL (a secret), redacted from the log and the report's lines: unsandboxed, a test can read it. */
   webhookUrl?: string;
+  /** A selection made by the caller (the lander: the union of a batch's selections) instead of the pusher's. */
+  selection?: TestSelection;
 }
 
 /** Logs kept per repository; older ones are removed. */
@@ -161,8 +163,10 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     return { lines: optionLike.slice(0, 20).map((f) => `ERROR: ${input.refName}: test file ${quote(f)} starts with "-", so the test runner would read it as an option; fix: git mv -- ${quote(f)} <a name without a leading "-">`), passed: false };
   }
   const state = statePaths(input.gitDir);
-  const picked = await readTestSelection({ git, treeish: tree, files: entries, ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}), changed: input.changed, policy, seed: input.seed, stateDir: state.home });
-  const selection = toTestSelection(picked.selection, policy.sample);
+  // The lander passes the union of its batch's selections; pre-receive selects here.
+  const picked = input.selection ? undefined : await readTestSelection({ git, treeish: tree, files: entries, ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}), changed: input.changed, policy, seed: input.seed, stateDir: state.home });
+  const selection = input.selection ?? toTestSelection(picked!.selection, policy.sample);
+  const notes = picked?.notes ?? [];
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;
   const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
@@ -226,7 +230,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     run.failures = run.failures.map((f) => f.split(`file://${inside}/`).join('').split(`${inside}/`).join(''));
     const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
     const { passed } = formatted;
-    const lines = [...warnings, formatted.lines[0]!, ...picked.notes, ...formatted.lines.slice(1)];
+    const lines = [...warnings, formatted.lines[0]!, ...notes, ...formatted.lines.slice(1)];
     if (!passed && !run.timedOut) recordFailures(state.home, input.changed, run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f))));
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });

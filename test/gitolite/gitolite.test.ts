@@ -195,7 +195,24 @@ describe('gitolite over ssh', () => {
     for (let i = 0; i < 200 && slack.received.filter((r) => r.status === 200).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const texts = slack.received.filter((r) => r.status === 200).map((r) => JSON.parse(r.text).text as string);
     expect(texts.some((t) => t.startsWith('agent-1 pushed to upstream.git'))).toBe(true);
-    expect(texts.some((t) => t.startsWith('agent-3 pushed to upstream.git'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('agent-3 pushed to upstream.git')), JSON.stringify(texts)).toBe(true);
+
+    // The landing queue over ssh: land pushes HEAD to refs/land/agent-2/<topic> (GL_USER is the
+    // pusher), the lander that gitolite's post-receive starts as the git user merges, tests and
+    // lands it, and land reads the verdict (a git note) over ssh.
+    commitFiles(c, 'agent-3', { 'agent-hooks.json': JSON.stringify({ queue: { enabled: true }, test: { command: ['node', '--test', '{files}'], files: ['test/*.test.mjs'], sample: 1, timeout: 60 } }) }, 'queue on');
+    expect(git(c, 'agent-3', ['push', 'origin', 'HEAD:main'], true).exitCode).toBe(0);
+    git(b, 'agent-2', ['fetch', '--quiet', 'origin']);
+    git(b, 'agent-2', ['checkout', '--quiet', '-B', 'fix-docs', 'origin/main']);
+    commitFiles(b, 'agent-2', { 'docs.txt': 'd' }, 'docs through the queue');
+    const landed = sh(process.execPath, [CLI, 'land', '--timeout', '120'], { cwd: b, env: fixtureEnv(agentEnv('agent-2')), allowFail: true });
+    expect(landed.exitCode, landed.stdout + landed.stderr).toBe(0);
+    expect(landed.stdout).toMatch(/^queued [0-9a-f]{10} as refs\/land\/agent-2\/fix-docs$/m);
+    expect(landed.stdout).toMatch(/^landed as [0-9a-f]{10} on main/m);
+    expect(git(b, 'agent-2', ['log', '--format=%s', 'origin/main']).stdout).toContain('docs through the queue');
+    // Another agent's namespace is refused over ssh too.
+    const foreign = git(b, 'agent-2', ['push', 'origin', 'HEAD:refs/land/agent-1/x'], true);
+    expect(errorsOf(foreign.stderr)[0]).toMatch(/^ERROR: refs\/land\/agent-1\/x: only agent-1 may push under refs\/land\/agent-1\//);
 
     const doctor = sh('runuser', ['-u', user, '--', 'env', `HOME=${home}`, process.execPath, CLI, 'doctor', repo], { allowFail: true });
     expect(doctor.stdout).toMatch(/^ok: gitolite runs agent-hooks for pre-receive$/m);
