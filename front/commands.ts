@@ -149,10 +149,10 @@ export const COMMANDS: Command[] = [
     run: (p, { print }) => {
       const dryRun = flag(p, 'dry-run');
       const report = uninstall(str(p, 'repo')!, { dryRun, purge: flag(p, 'purge') });
+      if (report.steps.length === 0 && report.warnings.length === 0) print(['agent-hooks is not installed there; nothing changed']);
       print(report.steps.map((s) => `${dryRun ? 'would ' : ''}${s}`));
       print(report.kept.map((k) => `kept ${k}`));
       print(report.warnings.map((w) => `WARNING: ${w}`));
-      if (report.steps.length === 0 && report.warnings.length === 0 && report.kept.length === 0) print(['agent-hooks is not installed there; nothing changed']);
     },
   },
   {

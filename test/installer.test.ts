@@ -83,7 +83,8 @@ describe('install', () => {
     expect(existsSync(join(upstream, 'hooks', 'post-receive'))).toBe(false);
     expect(existsSync(join(upstream, 'hooks', 'agent-hooks'))).toBe(false);
     expect(git(upstream, ['config', 'receive.advertisePushOptions']).stdout.trim()).toBe('false');
-    expect(cli(['uninstall', upstream]).stdout).toBe('agent-hooks is not installed there; nothing changed\n');
+    // Refused pushes left the state dir (the events log): uninstall says it is not installed, and what it kept.
+    expect(cli(['uninstall', upstream]).stdout).toMatch(/^agent-hooks is not installed there; nothing changed\nkept the state \S+upstream\.git\/agent-hooks /);
   });
 
   it('uninstall says what state it kept (never a secret), and --purge removes it', () => {
