@@ -3,6 +3,7 @@
 // lander's marker ref), the lander's verdict notes, branch tips, the events log (refused pushes),
 // the red-test records and the passed-tests markers. Then hands them to the pure
 // assembleDashboard.
+import { NOTES_REF, QUEUE_PREFIX, TESTING_REF } from '../core/queue.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assembleDashboard, assembleHealth, type Batch, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type RedTest, type Rejection } from '../core/dashboard.js';
@@ -18,15 +19,9 @@ import { statePaths } from '../server/state.js';
 import { viewRef, type AgentRepo } from './agent-repo.js';
 import { parseRecentPushes, recentPushesArgs, STATUS_RECENT } from './claims.js';
 
-/** The ref under which the lander keeps its verdicts (DESIGN.md "The landing queue"). */
-export const VERDICT_NOTES_REF = 'refs/notes/agent-hooks';
-/** The landing queue's refs: `refs/land/<agent>/<topic>`. */
-export const LAND_PREFIX = 'refs/land/';
-/**
- * The ref the lander points at the batch under test: a commit whose message is one JSON object,
- * `{"onto": oid, "entries": [{"ref", "oid"}]}` (the landing queue's own contract).
- */
-export const TESTING_REF = 'refs/agent-hooks/lander/testing';
+// The landing queue's refs, verdict notes and batch marker, as the lander writes them (core/queue.ts).
+const VERDICT_NOTES_REF = NOTES_REF;
+const LAND_PREFIX = QUEUE_PREFIX;
 
 /** How many of each kind the dashboard reads. */
 const LIMITS = { claimsLog: 200, branches: 10, verdicts: 20, events: 200 } as const;

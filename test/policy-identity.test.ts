@@ -10,6 +10,7 @@ describe('parsePolicy', () => {
       locks: { dir: 'current_tasks', ttl: 7200, skew: 300 },
       leases: { exempt: ['current_tasks/**', 'agent-hooks.json'] },
       notify: { rejections: false },
+      queue: { enabled: false, required: false, batch: 8, retries: 1, wait: 1800 },
     });
     const r = parsePolicy('{"locks":{"dir":"tasks","ttl":600},"leases":{"exempt":["docs/**"]},"test":{"command":["npm","test"],"files":["test/**/*.test.js"]}}');
     expect(r.ok && r.policy.locks).toEqual({ dir: 'tasks', ttl: 600, skew: 300 });

@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServe } from '../front/serve.js';
 import { cli, commit, push, sharedRepo } from './helpers/git.js';
-import { markBatch } from './helpers/dashboard.js';
+import { enqueue, markBatch } from './helpers/dashboard.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium)('serve: in a headless browser', () => {
 
     await page.locator('#queue', { hasText: 'The queue is empty.' }).waitFor();
     commit(clones['agent-2']!, { 'src/lexer/a.ts': 'a\n' }, 'lexer: tokens');
-    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/lexer']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-2']!, 'refs/land/agent-2/lexer');
     const entry = page.locator('#queue tr[data-ref="refs/land/agent-2/lexer"]');
     await entry.waitFor({ timeout: 15_000 });
     expect(await entry.textContent()).toContain('lexer: tokens');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, ServeUsageError, tokenMatches, isLoopback, type RunningServe, type ServeOptions } from '../front/serve.js';
 import { appendEvent } from '../server/events-log.js';
-import { IDENT, markBatch } from './helpers/dashboard.js';
+import { enqueue, IDENT, markBatch } from './helpers/dashboard.js';
 import { cli, cloneAs, commit, git, lockText, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
 
 const running: RunningServe[] = [];
@@ -84,7 +84,7 @@ describe('serve: /api/status', () => {
     const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
     const s = await serve({ repo: upstream });
     commit(clones['agent-2']!, { 'src/b.ts': 'b\n' }, 'feature b');
-    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/feature-b']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-2']!, 'refs/land/agent-2/feature-b');
     appendEvent(s.gitDir, { kind: 'rejected', time: '2026-11-30T12:00:00Z', pusher: 'agent-3', refs: ['refs/heads/main'], errors: ['ERROR: refs/heads/main: src/x.ts is leased by agent-1; fix: agent-hooks status'] });
     const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
     expect(api.queue).toEqual([expect.objectContaining({ ref: 'refs/land/agent-2/feature-b', agent: 'agent-2', topic: 'feature-b', subject: 'feature b' })]);
@@ -116,9 +116,9 @@ describe('serve: /api/status', () => {
   it("shows the lander's verdicts from notes under refs/notes/agent-hooks, with an ejection's ERROR lines", async () => {
     const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
     commit(clones['agent-1']!, { 'src/a.ts': 'a\n' }, 'feature a');
-    expect(push(clones['agent-1']!, ['origin', 'HEAD:refs/land/agent-1/a']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-1']!, 'refs/land/agent-1/a');
     commit(clones['agent-2']!, { 'src/b.ts': 'b\n' }, 'feature b');
-    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/b']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-2']!, 'refs/land/agent-2/b');
     const a = git(upstream, ['rev-parse', 'refs/land/agent-1/a']).stdout.trim();
     const b = git(upstream, ['rev-parse', 'refs/land/agent-2/b']).stdout.trim();
     const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
@@ -138,9 +138,9 @@ describe('serve: /api/status', () => {
   it("shows the batch under test from the lander's marker ref, and marks its entries", async () => {
     const { upstream, clones } = sharedRepo(['agent-1', 'agent-2']);
     commit(clones['agent-2']!, { 'src/b.ts': 'b\n' }, 'feature b');
-    expect(push(clones['agent-2']!, ['origin', 'HEAD:refs/land/agent-2/b']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-2']!, 'refs/land/agent-2/b');
     commit(clones['agent-1']!, { 'src/a.ts': 'a\n' }, 'feature a');
-    expect(push(clones['agent-1']!, ['origin', 'HEAD:refs/land/agent-1/a']).exitCode).toBe(0);
+    enqueue(upstream, clones['agent-1']!, 'refs/land/agent-1/a');
     const s = await serve({ repo: upstream });
     const before = JSON.parse((await http(s.url, { path: '/api/status' })).body);
     expect(before.batch).toBeNull();

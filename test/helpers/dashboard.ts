@@ -1,5 +1,5 @@
 // Test helpers for the dashboard: what the lander writes, made by hand with git plumbing.
-import { git } from './git.js';
+import { git, push } from './git.js';
 
 /** A committer identity for commits the tests make in a bare repo. */
 export const IDENT = { GIT_AUTHOR_NAME: 'lander', GIT_AUTHOR_EMAIL: 'l@x', GIT_COMMITTER_NAME: 'lander', GIT_COMMITTER_EMAIL: 'l@x' };
@@ -12,3 +12,17 @@ export function markBatch(upstream: string, refs: string[]): void {
   git(upstream, ['update-ref', 'refs/agent-hooks/lander/testing', git(upstream, ['commit-tree', tree, '-p', main, '-m', message], { env: IDENT }).stdout.trim()]);
 }
 
+/**
+ * Puts a clone's HEAD in the landing queue of `upstream` as `refs/land/<agent>/<topic>`, the state
+ * the dashboard shows, without starting a lander (which would land it at once): the commits go up
+ * with a real push to a scratch branch, then the queue ref is written in the bare repo. The
+ * queue's own path (pre-receive's enqueue rules, the lander) is tested in test/queue.test.ts.
+ */
+export function enqueue(upstream: string, clone: string, ref: string): void {
+  const scratch = `refs/heads/scratch/${ref.replace(/^refs\/land\//, '').replace(/\//g, '-')}`;
+  const pushed = push(clone, ['origin', `HEAD:${scratch}`]);
+  if (pushed.exitCode !== 0) throw new Error(pushed.stderr);
+  const oid = git(upstream, ['rev-parse', scratch]).stdout.trim();
+  git(upstream, ['update-ref', ref, oid]);
+  git(upstream, ['update-ref', '-d', scratch]);
+}
