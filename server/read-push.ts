@@ -1,6 +1,6 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Claim } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
 import { readCache, writeCache } from './claims-cache.js';
@@ -12,7 +12,7 @@ import { needsCommitterName, parsePushOptions, resolvePusher } from '../core/ide
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readObjects, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readHeadRef, readObjects, type GitObject, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -45,7 +45,7 @@ export function readServerConfig(git: GitOptions, config: Map<string, string[]> 
   const configured = config.get('agenthooks.claimsref')?.at(-1);
   const claimsRef = configured
     ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`
-    : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'refs/heads/main';
+    : (git.env?.GIT_DIR && isAbsolute(git.env.GIT_DIR) ? readHeadRef(git.env.GIT_DIR, git) : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] })) || 'refs/heads/main';
   const problem = refNameProblem(claimsRef);
   if (problem) {
     throw new ConfigError(`git config agenthooks.claimsRef ${JSON.stringify(configured)}: ${claimsRef} is not a valid ref name (${problem})`, 'git config agenthooks.claimsRef refs/heads/main');
@@ -76,6 +76,27 @@ export interface PushInputOverrides {
 }
 
 /**
+ * The claims ref's tip (peeled to a commit; undefined when there is none) with the policy file
+ * at it, keyed `<tip>:agent-hooks.json`, and the objects `specs` name, all in one
+ * `git cat-file --batch` (a hook's git processes are most of its time, issue 18). The tip is
+ * asked for before and after the policy; when another push moved the ref in between, the tip and
+ * the objects are read again one after the other, so the policy is always the tip's.
+ * @throws GitError
+ */
+export function readTipAndObjects(ref: string, specs: readonly string[], git: GitOptions): { tip: string | undefined; objects: Map<string, GitObject | undefined> } {
+  const [before, after, policy] = [`${ref}^{commit}`, `${ref}^0`, `${ref}^{commit}:${POLICY_FILE}`];
+  const objects = readObjects([before, policy, after, ...specs], git);
+  const tip = objects.get(before)?.oid;
+  if (tip !== objects.get(after)?.oid) {
+    const again = readRef(ref, git);
+    return { tip: again, objects: readObjects(again ? [`${again}:${POLICY_FILE}`, ...specs] : specs, git) };
+  }
+  if (tip) objects.set(`${tip}:${POLICY_FILE}`, objects.get(policy));
+  for (const spec of [before, after, policy]) if (!specs.includes(spec)) objects.delete(spec);
+  return { tip, objects };
+}
+
+/**
  * Gathers the inputs of `checkPush` for one push: config, pusher, the policy and the claims at
  * the claims ref's old tip, the paths each ref update changes (when another agent holds a lease),
  * and, when the push updates the claims ref, its changed lock files and the new tip's paths. Works in quarantine (objects are read through the
@@ -87,14 +108,17 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = parsePushOptions(env);
   const claimsUpdate = updates.find((u) => u.refName === config.claimsRef);
-  const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : 'claimsTip' in overrides ? overrides.claimsTip : readRef(config.claimsRef, git);
+  const readsTip = !claimsUpdate && !('claimsTip' in overrides);
+  let oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : overrides.claimsTip;
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.
   const needsCommitter = needsCommitterName(env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
-  const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
-  const objects = readObjects(specs, git);
+  const specs = [newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
+  let objects: Map<string, GitObject | undefined>;
+  if (readsTip) ({ tip: oldTip, objects } = readTipAndObjects(config.claimsRef, specs, git));
+  else objects = readObjects(oldTip ? [`${oldTip}:${POLICY_FILE}`, ...specs] : specs, git);
   const oldPolicy = oldTip ? objects.get(`${oldTip}:${POLICY_FILE}`) : undefined;
   const newPolicy = newTip ? objects.get(`${newTip}:${POLICY_FILE}`) : undefined;
   const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
@@ -125,16 +149,19 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
   const othersHoldLeases = leasesOf(claims.filter((c) => c.lock.agent !== pusher.id), now).length > 0;
   const changes: RefChanges[] = [];
+  // The parents of the commits walked for the claims ref: they tell a fast-forward (rule 6).
+  let claimsParents: Set<string> | undefined;
   for (const u of updates) {
     if (isDelete(u) || !(othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0))) continue;
-    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, changeExcludes(u, oldTip), git) });
+    const parents = u === claimsUpdate ? (claimsParents = new Set()) : undefined;
+    changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, changeExcludes(u, oldTip), git, parents) });
   }
 
   const input: PushInput & { testConcurrency: number; claimsTip?: string } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
     input.claimsUpdate = {
-      fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
+      fastForward: oldTip === undefined || (claimsParents ? claimsParents.has(oldTip) : isAncestor(oldTip, newTip, git)),
       diff,
       blobs,
       paths: () => [...new Set([...listPaths(newTip, git), ...pushed])],
