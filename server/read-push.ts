@@ -1,7 +1,7 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
 import { isAbsolute, resolve } from 'node:path';
-import type { Claim } from '../core/claim.js';
+import type { Claim, TreeEntry } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
 import { readCache, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
@@ -76,6 +76,29 @@ export interface PushInputOverrides {
 }
 
 /**
+ * The claims and the locks dir's entries at one tip of the claims ref, for the claims cache
+ * (claims-cache.json, lock-entries-cache.json under the same key: the claims' own format is
+ * unchanged, and a claim push diffs against the entries).
+ */
+export interface ClaimsCacheEntry {
+  key: string;
+  claims: Claim[];
+  entries: TreeEntry[];
+}
+
+/** The claims cache's key: what the claims were parsed from and how (the policy's locks dir and ttl). */
+function claimsCacheKey(tip: string, locksDir: string, ttl: number): string {
+  return `${VERSION} ${tip} ${locksDir} ${ttl}`;
+}
+
+/** Writes both files of the claims cache of the bare repo at `gitDir` (a failure only costs the cache). */
+export function writeClaimsCache(gitDir: string, entry: ClaimsCacheEntry): void {
+  const paths = statePaths(gitDir);
+  writeCache(paths.lockEntriesCache, entry.key, entry.entries);
+  writeCache(paths.claimsCache, entry.key, entry.claims);
+}
+
+/**
  * The claims ref's tip (peeled to a commit; undefined when there is none) with the policy file
  * at it, keyed `<tip>:agent-hooks.json`, and the objects `specs` name, all in one
  * `git cat-file --batch` (a hook's git processes are most of its time, issue 18). The tip is
@@ -103,7 +126,7 @@ export function readTipAndObjects(ref: string, specs: readonly string[], git: Gi
  * inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string } {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string; claimsCacheAfter?: ClaimsCacheEntry } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = parsePushOptions(env);
@@ -132,18 +155,32 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   });
 
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
-  // A push that leaves the claims ref alone reads them from the cache when the tip is the same.
+  // The claims and lock file entries at a tip are cached (a claim push needs the entries too).
   const locksDir = policy.locks.dir;
-  const cachePath = statePaths(git.env!.GIT_DIR!).claimsCache;
-  const cacheKey = `${VERSION} ${oldTip} ${locksDir} ${policy.locks.ttl}`;
-  const cached = !claimsUpdate && oldTip ? readCache<Claim[]>(cachePath, cacheKey) : undefined;
-  const oldEntries = oldTip && !cached ? listTree(oldTip, locksDir, git) : [];
-  const diff = newTip ? diffLocksDir(locksDir, oldEntries, listTree(newTip, locksDir, git)) : undefined;
+  const gitDir = git.env!.GIT_DIR!;
+  const cacheKey = (tip: string) => claimsCacheKey(tip, locksDir, policy.locks.ttl);
+  const cachedClaims = oldTip ? readCache<Claim[]>(statePaths(gitDir).claimsCache, cacheKey(oldTip)) : undefined;
+  const cachedEntries = cachedClaims && claimsUpdate ? readCache<TreeEntry[]>(statePaths(gitDir).lockEntriesCache, cacheKey(oldTip!)) : undefined;
+  const cached = claimsUpdate ? cachedEntries && cachedClaims : cachedClaims;
+  const oldEntries = cachedEntries ?? (oldTip && !cached ? listTree(oldTip, locksDir, git) : []);
+  const newEntries = newTip ? listTree(newTip, locksDir, git) : undefined;
+  const diff = newEntries ? diffLocksDir(locksDir, oldEntries, newEntries) : undefined;
   const blobs = new Map<string, Uint8Array>();
-  if (!cached) for (const [oid, object] of readObjects(lockBlobsToRead([...oldEntries, ...(diff?.changed ?? [])]), git)) if (object) blobs.set(oid, object.content);
+  const toRead = lockBlobsToRead([...(cached ? [] : oldEntries), ...(diff?.changed ?? [])]);
+  if (toRead.length > 0) for (const [oid, object] of readObjects(toRead, git)) if (object) blobs.set(oid, object.content);
   // Parsed without the clock (only "started in the future" depends on it), then judged by it.
   const timeless = cached ?? parseClaims(oldEntries, policy, blobs, Number.MAX_SAFE_INTEGER);
-  if (!cached && !claimsUpdate && oldTip) writeCache(cachePath, cacheKey, timeless);
+  if (!cached && oldTip) writeClaimsCache(gitDir, { key: cacheKey(oldTip), claims: timeless, entries: oldEntries });
+  // The claims at the new tip, for the cache once the push is accepted (the next push starts
+  // there): the unchanged entries' claims, and the changed ones parsed; unless the policy changes.
+  let claimsCacheAfter: ClaimsCacheEntry | undefined;
+  if (newTip && newEntries && diff && newPolicy?.oid === oldPolicy?.oid) {
+    const unchanged = new Map(timeless.map((c) => [c.path, c]));
+    const changed = new Map(parseClaims(diff.changed, policy, blobs, Number.MAX_SAFE_INTEGER).map((c) => [c.path, c]));
+    const isChanged = new Set(diff.changed.map((e) => e.path));
+    const next = newEntries.flatMap((e) => (isChanged.has(e.path) ? changed.get(e.path) : unchanged.get(e.path)) ?? []);
+    claimsCacheAfter = { key: cacheKey(newTip), claims: next, entries: newEntries };
+  }
   const claims = timeless.filter((c) => Math.max(c.lock.started, c.lock.renewed ?? 0) <= now + policy.locks.skew * 1000);
 
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
@@ -157,7 +194,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
     changes.push({ refName: u.refName, paths: readChangedPaths(u.newOid, changeExcludes(u, oldTip), git, parents) });
   }
 
-  const input: PushInput & { testConcurrency: number; claimsTip?: string } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsCacheAfter?: ClaimsCacheEntry } = { claimsRef: config.claimsRef, claimsTip: oldTip, admins: config.admins, testConcurrency: config.testConcurrency, claimsCacheAfter, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
     input.claimsUpdate = {
