@@ -16,6 +16,16 @@ export function readCache<T>(path: string, key: string): T | undefined {
   }
 }
 
+/** The entry at `path`, whatever its key, or undefined (no file, unreadable). */
+export function readCacheEntry<T>(path: string): { key: string; value: T } | undefined {
+  try {
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; value?: T };
+    return typeof entry.key === 'string' ? { key: entry.key, value: entry.value as T } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `value` under `key` to `path` (temp file and rename, so readers never see half). */
 export function writeCache(path: string, key: string, value: unknown): void {
   try {

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Claim, TreeEntry } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
-import { readCache, writeCache } from './claims-cache.js';
+import { readCache, readCacheEntry, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
@@ -159,7 +159,8 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const locksDir = policy.locks.dir;
   const gitDir = git.env!.GIT_DIR!;
   const cacheKey = (tip: string) => claimsCacheKey(tip, locksDir, policy.locks.ttl);
-  const cachedClaims = oldTip ? readCache<Claim[]>(statePaths(gitDir).claimsCache, cacheKey(oldTip)) : undefined;
+  const stored = oldTip ? readCacheEntry<Claim[]>(statePaths(gitDir).claimsCache) : undefined;
+  const cachedClaims = oldTip && stored?.key === cacheKey(oldTip) ? stored.value : undefined;
   const cachedEntries = cachedClaims && claimsUpdate ? readCache<TreeEntry[]>(statePaths(gitDir).lockEntriesCache, cacheKey(oldTip!)) : undefined;
   const cached = claimsUpdate ? cachedEntries && cachedClaims : cachedClaims;
   const oldEntries = cachedEntries ?? (oldTip && !cached ? listTree(oldTip, locksDir, git) : []);
@@ -170,11 +171,11 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   if (toRead.length > 0) for (const [oid, object] of readObjects(toRead, git)) if (object) blobs.set(oid, object.content);
   // Parsed without the clock (only "started in the future" depends on it), then judged by it.
   const timeless = cached ?? parseClaims(oldEntries, policy, blobs, Number.MAX_SAFE_INTEGER);
-  if (!cached && oldTip) writeClaimsCache(gitDir, { key: cacheKey(oldTip), claims: timeless, entries: oldEntries });
+  if (!cached && oldTip && !claimsUpdate) writeClaimsCache(gitDir, { key: cacheKey(oldTip), claims: timeless, entries: oldEntries });
   // The claims at the new tip, for the cache once the push is accepted (the next push starts
   // there): the unchanged entries' claims, and the changed ones parsed; unless the policy changes.
   let claimsCacheAfter: ClaimsCacheEntry | undefined;
-  if (newTip && newEntries && diff && newPolicy?.oid === oldPolicy?.oid) {
+  if (newTip && newEntries && diff && newPolicy?.oid === oldPolicy?.oid && stored?.key !== cacheKey(newTip)) {
     const unchanged = new Map(timeless.map((c) => [c.path, c]));
     const changed = new Map(parseClaims(diff.changed, policy, blobs, Number.MAX_SAFE_INTEGER).map((c) => [c.path, c]));
     const isChanged = new Set(diff.changed.map((e) => e.path));
