@@ -34,6 +34,11 @@ function baseOf(pattern: string): string {
   return literal.join('/');
 }
 
+// Rule 4 builds one table per other lease, all with the same few exempt patterns: each is
+// compiled once (1,000 claims: 3,000 picomatch compiles less; issue 18).
+const exemptMatchers = new Map<string, (path: string) => boolean>();
+const compileExempt = (pattern: string) => exemptMatchers.get(pattern) ?? exemptMatchers.set(pattern, compilePattern(pattern)).get(pattern)!;
+
 /** The leases of the claims that are active at `now` (epoch ms), split into include and exclude. */
 export function leasesOf(claims: readonly Claim[], now: number): Lease[] {
   return claims
@@ -63,7 +68,7 @@ export class LeaseTable {
   private readonly exempt: (path: string) => boolean;
 
   constructor(readonly leases: readonly Lease[], exempt: readonly string[]) {
-    const exemptMatchers = exempt.map(compilePattern);
+    const exemptMatchers = exempt.map(compileExempt);
     this.exempt = (path) => exemptMatchers.some((m) => m(path));
     for (const lease of leases) {
       for (const glob of lease.include) {

@@ -16,11 +16,29 @@ export function readCache<T>(path: string, key: string): T | undefined {
   }
 }
 
-/** The entry at `path`, whatever its key, or undefined (no file, unreadable). */
-export function readCacheEntry<T>(path: string): { key: string; value: T } | undefined {
+/**
+ * The key of the entry at `path`, with its value parsed only on demand (a cache of 1,000 claims
+ * is ~250 kB of JSON: a caller that only needs to know which tip it holds skips parsing it), or
+ * undefined (no file, unreadable). {@link writeCache} writes the key first.
+ */
+export function readCacheEntry<T>(path: string): { key: string; value: () => T | undefined } | undefined {
+  let text: string;
   try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; value?: T };
-    return typeof entry.key === 'string' ? { key: entry.key, value: entry.value as T } : undefined;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^\{"key":("(?:[^"\\]|\\.)*")/.exec(text);
+  if (!m) return undefined;
+  const value = () => {
+    try {
+      return (JSON.parse(text) as { value?: T }).value;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    return { key: JSON.parse(m[1]!) as string, value };
   } catch {
     return undefined;
   }

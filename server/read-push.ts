@@ -160,7 +160,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const gitDir = git.env!.GIT_DIR!;
   const cacheKey = (tip: string) => claimsCacheKey(tip, locksDir, policy.locks.ttl);
   const stored = oldTip ? readCacheEntry<Claim[]>(statePaths(gitDir).claimsCache) : undefined;
-  const cachedClaims = oldTip && stored?.key === cacheKey(oldTip) ? stored.value : undefined;
+  const cachedClaims = oldTip && stored?.key === cacheKey(oldTip) ? stored.value() : undefined;
   const cachedEntries = cachedClaims && claimsUpdate ? readCache<TreeEntry[]>(statePaths(gitDir).lockEntriesCache, cacheKey(oldTip!)) : undefined;
   const cached = claimsUpdate ? cachedEntries && cachedClaims : cachedClaims;
   const oldEntries = cachedEntries ?? (oldTip && !cached ? listTree(oldTip, locksDir, git) : []);
