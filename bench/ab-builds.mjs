@@ -1,14 +1,15 @@
 // Two builds of agent-hooks side by side: each one's CLI installs its hooks into its own copy of
 // the generated repository, and the same pushes (a 20-file commit to a feature branch, and a claim
 // on the claims ref) go to both, interleaved A B A B, after a warm-up. Prints the medians and the
-// ratio A/B per kind. For a change to the hook path (a reshaping, start-up work): build the old
+// ratio A/B per kind, and CPU-time means (fixture.mjs childrenCpu: steadier on a shared
+// machine). For a change to the hook path (a reshaping, start-up work): build the old
 // commit in a worktree, then
 //   node bench/ab-builds.mjs <old-checkout>/dist dist [pairs]
 // Tests are off (no test policy): this measures the hooks' own cost.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { caVariants, cloneOf, copyRepo, fmt, generateRepo, git, median, ratio, run, time } from './fixture.mjs';
+import { caVariants, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu } from './fixture.mjs';
 
 const [distA, distB, pairsArg] = process.argv.slice(2);
 if (!distA || !distB) {
@@ -39,8 +40,8 @@ try {
     git(clone, 'commit', '--quiet', '-m', `round ${n}`);
   };
   const push = (clone, kind, n, env) => run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? `HEAD:refs/heads/feature-${n}` : 'HEAD:main'], { env });
-  console.log('| push | NODE_EXTRA_CA_CERTS | A ms | B ms | A/B |');
-  console.log('|---|---|---|---|---|');
+  console.log('| push | NODE_EXTRA_CA_CERTS | A ms | B ms | A/B | CPU A ms | CPU B ms | CPU A/B |');
+  console.log('|---|---|---|---|---|---|---|---|');
   let round = 0;
   for (const [label, env] of caVariants()) {
     for (const kind of ['feature', 'claim']) {
@@ -51,12 +52,13 @@ try {
         for (const side of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
           const n = round * 1000 + i + 2;
           prepare(clones[side], kind, n);
-          const ms = time(() => push(clones[side], kind, n, env));
-          if (i >= 0) samples[side].push(ms);
+          const t = timeWithCpu(() => push(clones[side], kind, n, env));
+          if (i >= 0) samples[side].push(t);
         }
       }
-      const [a, b] = [median(samples.A), median(samples.B)];
-      console.log(`| ${kind === 'feature' ? '1 commit, 20 files, feature branch' : '1 lock file, claims ref'} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
+      const [a, b] = [median(samples.A.map((t) => t.wall)), median(samples.B.map((t) => t.wall))];
+      const [ca, cb] = [mean(samples.A.map((t) => t.cpu)), mean(samples.B.map((t) => t.cpu))];
+      console.log(`| ${kind === 'feature' ? '1 commit, 20 files, feature branch' : '1 lock file, claims ref'} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${fmt(ca)} | ${fmt(cb)} | ${ratio(ca, cb)} |`);
     }
   }
 } finally {

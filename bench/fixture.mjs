@@ -3,7 +3,7 @@
 // `git fast-import` stream, so a 20,000-file repo takes seconds. Shared helpers for the
 // benchmarks live here too: the environment, timing, medians, running a hook directly.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.mjs');
@@ -40,6 +40,32 @@ export function time(fn) {
   fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/**
+ * CPU time (user + system, ms) of every child process this process has waited for so far, with
+ * their own waited-for children (Linux: /proc/self/stat cutime + cstime, in 1/100 s that the
+ * kernel rounds from nanoseconds); NaN where there is no /proc. The difference around one call is
+ * that call's CPU time within 10 ms; sums over many calls are exact to 10 ms. On a shared, noisy
+ * machine CPU time is steadier than wall time, which also counts waiting for a CPU.
+ */
+export function childrenCpu() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Wall time and CPU time (ms, see {@link childrenCpu}) of one call that runs processes. */
+export function timeWithCpu(fn) {
+  const cpu = childrenCpu();
+  const wall = time(fn);
+  return { wall, cpu: childrenCpu() - cpu };
+}
+
+/** Mean of a list of numbers. */
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
  * Runs each of `fns` `pairs` times, interleaved (A B A B ...), and returns their medians (ms).

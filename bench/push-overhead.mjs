@@ -1,11 +1,15 @@
-// Push overhead (issue 7, figure 1): a 1-commit, 20-file push to a feature branch, and a claim
-// push, to the generated repository with agent-hooks (tests off) against a copy without hooks.
-// Interleaved (A B A B ...), medians over PAIRS pairs, one run. Prints Markdown table rows.
+// Push overhead (issue 7, figure 1; issue 18): a 1-commit, 20-file push to a feature branch, and a
+// claim push, to the generated repository with agent-hooks (tests off) against a copy without
+// hooks, and a bare `node -e 0` beside them (same environment). Interleaved (A B C A B C ...),
+// wall-time medians and CPU-time means (user + system of the push and every process it started,
+// fixture.mjs childrenCpu) over PAIRS rounds, one run. The overhead is with minus without; the
+// issue-18 aim is an overhead of at most 1.5x `node -e 0`. Prints Markdown table rows, the CPU
+// ratio last.
 // Run after `npm run build`: node bench/push-overhead.mjs [pairs]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, median, ratio, run, time } from './fixture.mjs';
+import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu } from './fixture.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 15);
 const root = mkdtempSync(join(tmpdir(), 'agent-hooks-bench-'));
@@ -34,18 +38,22 @@ try {
   for (const [label, env] of caVariants()) {
     for (const kind of ['feature', 'claim']) {
       round++;
-      const samples = { hooked: [], plain: [] };
-      // Interleaved; preparing each commit is not measured, only the push.
-      for (let i = 0; i < PAIRS; i++) {
-        for (const side of ['hooked', 'plain']) {
-          const n = round * 1000 + i;
-          prepare(clones[side], kind, n);
-          samples[side].push(time(() => push(clones[side], kind, n, env)));
+      const samples = { hooked: [], plain: [], node: [] };
+      // Interleaved, after two warm-up rounds; preparing each commit is not measured, only the push.
+      for (let i = -2; i < PAIRS; i++) {
+        for (const side of ['hooked', 'plain', 'node']) {
+          const n = round * 1000 + i + 2;
+          if (side !== 'node') prepare(clones[side], kind, n);
+          const t = timeWithCpu(() => (side === 'node' ? run(root, process.execPath, ['-e', '0'], { env }) : push(clones[side], kind, n, env)));
+          if (i >= 0) samples[side].push(t);
         }
       }
-      const [a, b] = [median(samples.hooked), median(samples.plain)];
+      const wall = (side) => median(samples[side].map((t) => t.wall));
+      const cpu = (side) => mean(samples[side].map((t) => t.cpu));
       const what = kind === 'feature' ? '1 commit, 20 files, feature branch' : '1 lock file, claims ref';
-      console.log(`| ${what} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
+      const [a, b, z] = [wall('hooked'), wall('plain'), wall('node')];
+      const [ca, cb, cz] = [cpu('hooked'), cpu('plain'), cpu('node')];
+      console.log(`| ${what} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${fmt(z)} | ${ratio(a - b, z)} | ${fmt(ca)} / ${fmt(cb)} / ${fmt(cz)} | ${ratio(ca - cb, cz)} |`);
     }
   }
 } finally {

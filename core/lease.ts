@@ -27,6 +27,12 @@ export interface LeaseHit {
 // less than a scan (3,000 patterns of 1,000 claims: ~9 ms less).
 const baseOf = globBase;
 
+// Rule 4 builds one table per other lease, all with the same few exempt patterns: each is
+// compiled once (1,000 claims: 3,000 picomatch compiles less; issue 18).
+const exemptMatchers = new Map<string, (path: string) => boolean>();
+// A costly exempt glob matches nothing (core/glob.ts): exemption never errs toward opening a path.
+const compileExempt = (pattern: string) => exemptMatchers.get(pattern) ?? exemptMatchers.set(pattern, compilePattern(pattern, 'miss')).get(pattern)!;
+
 /** The leases of the claims that are active at `now` (epoch ms), split into include and exclude. */
 export function leasesOf(claims: readonly Claim[], now: number): Lease[] {
   return claims
@@ -65,7 +71,7 @@ export class LeaseTable {
   private readonly exempt: (path: string) => boolean;
 
   constructor(readonly leases: readonly Lease[], exempt: readonly string[]) {
-    const exemptMatchers = exempt.map((g) => compilePattern(g, 'miss'));
+    const exemptMatchers = exempt.map(compileExempt);
     this.exempt = (path) => exemptMatchers.some((m) => m(path));
     for (const lease of leases) {
       for (const glob of lease.include) {

@@ -4,6 +4,8 @@
 // inherits the environment, which is how a pre-receive hook sees the quarantined objects
 // (GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES; githooks(5), "pre-receive").
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TreeEntry } from '../core/claim.js';
 
 /**
@@ -208,23 +210,27 @@ export function listPaths(treeish: string, options: GitOptions = {}): string[] {
   return runGit(['ls-tree', '-r', '--name-only', '-z', '--full-tree', treeish], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
 }
 
-const COMMIT_HEADER = /^\x01([0-9a-f]{40}|[0-9a-f]{64})$/;
+const COMMIT_HEADER = /^\x01([0-9a-f]{40}|[0-9a-f]{64})((?: [0-9a-f]{40}| [0-9a-f]{64})*) ?$/;
 
 /**
  * The paths changed by every commit reachable from `tip` and from none of `excludes`, each
  * with the oldest such commit that changed it. Renames count as deletion plus addition
  * (`--no-renames`); a merge counts only the paths it changes beyond all its parents
  * (`-c`, combined diff); mode changes, symlinks and submodule entries count like files.
+ * `parents`, when given, receives the parents of every commit walked: an excluded commit is an
+ * ancestor of `tip` exactly when it is one of them (or is `tip`), which spares a
+ * `git merge-base --is-ancestor` (issue 18).
  * @throws GitError
  */
-export function readChangedPaths(tip: string, excludes: readonly string[], options: GitOptions = {}): Map<string, string> {
-  const args = ['log', '-z', '--no-renames', '-c', '--name-only', '--format=%x01%H', tip, '--not', ...excludes, '--'];
+export function readChangedPaths(tip: string, excludes: readonly string[], options: GitOptions = {}, parents?: Set<string>): Map<string, string> {
+  const args = ['log', '-z', '--no-renames', '-c', '--name-only', '--format=%x01%H %P', tip, '--not', ...excludes, '--'];
   const paths = new Map<string, string>();
   let commit = '';
   for (const token of runGit(args, options).stdout.toString('utf8').split('\0')) {
     const header = COMMIT_HEADER.exec(token);
     if (header) {
       commit = header[1]!;
+      if (parents) for (const p of header[2]!.split(' ')) if (p !== '') parents.add(p);
       continue;
     }
     const path = token.replace(/^\n/, '');
@@ -263,4 +269,23 @@ export function readPeeledTypes(oids: readonly string[], options: GitOptions = {
     types.set(oid, /^(commit|tree|blob)$/.test(line) ? line : undefined);
   });
   return types;
+}
+
+/**
+ * The ref HEAD points at in `gitDir` (absolute), as `git symbolic-ref -q HEAD` gives it, or ''
+ * when HEAD is detached. Read from the file `<gitDir>/HEAD` when it holds `ref: refs/...` (the
+ * files backend's format, gitrepository-layout(5)), which saves a git process per hook; anything
+ * else (a detached oid, a symlink HEAD pointing at a ref file, reftable's placeholder
+ * `refs/heads/.invalid`, an unreadable file) is left to git. @throws GitError
+ */
+export function readHeadRef(gitDir: string, options: GitOptions = {}): string {
+  let text: string | undefined;
+  try {
+    text = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+  } catch {
+    text = undefined;
+  }
+  const m = text === undefined ? null : /^ref: (refs\/[^\s]+)\n?$/.exec(text);
+  if (m && !m[1]!.endsWith('/.invalid')) return m[1]!;
+  return gitText(['symbolic-ref', '-q', 'HEAD'], { ...options, okExitCodes: [0, 1] });
 }

@@ -13,7 +13,7 @@ import { appendEvent } from '../server/events-log.js';
 import { appendOverrideLog } from '../server/override-log.js';
 import { readChangedPaths, readConfig, readNetChangedPaths } from '../git/git.js';
 import { redact, repoName, spoolEvent, startSender, webhookUrlFrom } from '../server/spool.js';
-import { changeExcludes, hookGitOptions, readPushInput } from '../server/read-push.js';
+import { changeExcludes, hookGitOptions, readPushInput, writeClaimsCache } from '../server/read-push.js';
 import { readQueueVerdicts } from '../server/read-queue.js';
 import { runHook } from './run-hook.js';
 
@@ -111,6 +111,8 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
   // Tests run only for a push that passed every other rule: rule 7 comes last.
   const tests = errorsOf(verdicts).length === 0 ? await runTests(input) : undefined;
   const decision = decidePush({ updates, verdicts, tests, pusher: input.pusher.id, overrideReason: pushOption(input.pushOptions, 'override'), doctorRefPrefix: DOCTOR_REF_PREFIX, version: VERSION });
+  // The claims at the claims ref's new tip, for the next push: only once this one is accepted.
+  if (decision.exitCode === 0 && input.claimsCacheAfter) writeClaimsCache(resolve(process.env.GIT_DIR ?? '.'), input.claimsCacheAfter);
   if (decision.override) appendOverrideLog(resolve(process.env.GIT_DIR ?? '.'), { time: formatTime(now), ...decision.override });
   if (decision.rejected) recordRejection(input, decision.lines.filter((l) => l.startsWith('ERROR: ')), now);
   if (decision.rejected && input.policy.notify.rejections) announceRejection(input, decision.lines.filter((l) => l.startsWith('ERROR: ')), now);

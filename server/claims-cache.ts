@@ -16,6 +16,34 @@ export function readCache<T>(path: string, key: string): T | undefined {
   }
 }
 
+/**
+ * The key of the entry at `path`, with its value parsed only on demand (a cache of 1,000 claims
+ * is ~250 kB of JSON: a caller that only needs to know which tip it holds skips parsing it), or
+ * undefined (no file, unreadable). {@link writeCache} writes the key first.
+ */
+export function readCacheEntry<T>(path: string): { key: string; value: () => T | undefined } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^\{"key":("(?:[^"\\]|\\.)*")/.exec(text);
+  if (!m) return undefined;
+  const value = () => {
+    try {
+      return (JSON.parse(text) as { value?: T }).value;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    return { key: JSON.parse(m[1]!) as string, value };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `value` under `key` to `path` (temp file and rename, so readers never see half). */
 export function writeCache(path: string, key: string, value: unknown): void {
   try {

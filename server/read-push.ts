@@ -1,9 +1,9 @@
 // Gathers everything pre-receive decides on, from the environment and git: the I/O edge in
 // front of the pure `checkPush`.
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Claim, TreeEntry } from '../core/claim.js';
 import { VERSION } from '../core/version.js';
-import { readCache, writeCache } from './claims-cache.js';
+import { readCache, readCacheEntry, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
@@ -12,7 +12,7 @@ import { needsCommitterName, parsePushOptions, resolvePusher, trustedIdentityEnv
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readNetChangedPaths, readObjects, readPeeledTypes, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readHeadRef, readNetChangedPaths, readObjects, readPeeledTypes, type GitObject, type GitOptions } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -45,7 +45,7 @@ export function readServerConfig(git: GitOptions, config: Map<string, string[]> 
   const configured = config.get('agenthooks.claimsref')?.at(-1);
   const claimsRef = configured
     ? configured.startsWith('refs/') ? configured : `refs/heads/${configured}`
-    : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] }) || 'refs/heads/main';
+    : (git.env?.GIT_DIR && isAbsolute(git.env.GIT_DIR) ? readHeadRef(git.env.GIT_DIR, git) : gitText(['symbolic-ref', '-q', 'HEAD'], { ...git, okExitCodes: [0, 1] })) || 'refs/heads/main';
   const problem = refNameProblem(claimsRef);
   if (problem) {
     throw new ConfigError(`git config agenthooks.claimsRef ${JSON.stringify(configured)}: ${claimsRef} is not a valid ref name (${problem})`, 'git config agenthooks.claimsRef refs/heads/main');
@@ -76,6 +76,50 @@ export interface PushInputOverrides {
 }
 
 /**
+ * The claims and the locks dir's entries at one tip of the claims ref, for the claims cache
+ * (claims-cache.json, lock-entries-cache.json under the same key: the claims' own format is
+ * unchanged, and a claim push diffs against the entries).
+ */
+export interface ClaimsCacheEntry {
+  key: string;
+  claims: Claim[];
+  entries: TreeEntry[];
+}
+
+/** The claims cache's key: what the claims were parsed from and how (the policy's locks dir and ttl). */
+function claimsCacheKey(tip: string, locksDir: string, ttl: number): string {
+  return `${VERSION} ${tip} ${locksDir} ${ttl}`;
+}
+
+/** Writes both files of the claims cache of the bare repo at `gitDir` (a failure only costs the cache). */
+export function writeClaimsCache(gitDir: string, entry: ClaimsCacheEntry): void {
+  const paths = statePaths(gitDir);
+  writeCache(paths.lockEntriesCache, entry.key, entry.entries);
+  writeCache(paths.claimsCache, entry.key, entry.claims);
+}
+
+/**
+ * The claims ref's tip (peeled to a commit; undefined when there is none) with the policy file
+ * at it, keyed `<tip>:agent-hooks.json`, and the objects `specs` name, all in one
+ * `git cat-file --batch` (a hook's git processes are most of its time, issue 18). The tip is
+ * asked for before and after the policy; when another push moved the ref in between, the tip and
+ * the objects are read again one after the other, so the policy is always the tip's.
+ * @throws GitError
+ */
+export function readTipAndObjects(ref: string, specs: readonly string[], git: GitOptions): { tip: string | undefined; objects: Map<string, GitObject | undefined> } {
+  const [before, after, policy] = [`${ref}^{commit}`, `${ref}^0`, `${ref}^{commit}:${POLICY_FILE}`];
+  const objects = readObjects([before, policy, after, ...specs], git);
+  const tip = objects.get(before)?.oid;
+  if (tip !== objects.get(after)?.oid) {
+    const again = readRef(ref, git);
+    return { tip: again, objects: readObjects(again ? [`${again}:${POLICY_FILE}`, ...specs] : specs, git) };
+  }
+  if (tip) objects.set(`${tip}:${POLICY_FILE}`, objects.get(policy));
+  for (const spec of [before, after, policy]) if (!specs.includes(spec)) objects.delete(spec);
+  return { tip, objects };
+}
+
+/**
  * Gathers the inputs of `checkPush` for one push: config, pusher, the policy and the claims at
  * the claims ref's old tip, the paths each ref update changes (when another agent holds a lease),
  * and, when the push updates the claims ref, its changed lock files and the new tip's paths, and
@@ -84,12 +128,13 @@ export interface PushInputOverrides {
  * are read through the inherited environment) and for delete-only pushes.
  * @throws GitError when git fails.
  */
-export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[] } {
+export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now: number, overrides: PushInputOverrides = {}): PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[]; claimsCacheAfter?: ClaimsCacheEntry } {
   const git = hookGitOptions(env);
   const config = { ...readServerConfig(git), ...(overrides.claimsRef ? { claimsRef: overrides.claimsRef } : {}) };
   const pushOptions = parsePushOptions(env);
   const claimsUpdate = updates.find((u) => u.refName === config.claimsRef);
-  const oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : 'claimsTip' in overrides ? overrides.claimsTip : readRef(config.claimsRef, git);
+  const readsTip = !claimsUpdate && !('claimsTip' in overrides);
+  let oldTip = claimsUpdate ? (isCreate(claimsUpdate) ? undefined : claimsUpdate.oldOid) : overrides.claimsTip;
   const newTip = claimsUpdate && !isDelete(claimsUpdate) ? claimsUpdate.newOid : undefined;
 
   // One cat-file for the policy before and after, and the pushed tip for the committer's name.
@@ -97,8 +142,10 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const identity = trustedIdentityEnv(env, pushOptions);
   const needsCommitter = needsCommitterName(identity.env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
-  const specs = [oldTip && `${oldTip}:${POLICY_FILE}`, newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
-  const objects = readObjects(specs, git);
+  const specs = [newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
+  let objects: Map<string, GitObject | undefined>;
+  if (readsTip) ({ tip: oldTip, objects } = readTipAndObjects(config.claimsRef, specs, git));
+  else objects = readObjects(oldTip ? [`${oldTip}:${POLICY_FILE}`, ...specs] : specs, git);
   const oldPolicy = oldTip ? objects.get(`${oldTip}:${POLICY_FILE}`) : undefined;
   const newPolicy = newTip ? objects.get(`${newTip}:${POLICY_FILE}`) : undefined;
   const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
@@ -113,18 +160,33 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const pusher = { ...resolved, verdicts: [...identity.verdicts, ...resolved.verdicts] };
 
   // Claims at the old tip, and the changed lock files of the claims ref, in one more cat-file.
-  // A push that leaves the claims ref alone reads them from the cache when the tip is the same.
+  // The claims and lock file entries at a tip are cached (a claim push needs the entries too).
   const locksDir = policy.locks.dir;
-  const cachePath = statePaths(git.env!.GIT_DIR!).claimsCache;
-  const cacheKey = `${VERSION} ${oldTip} ${locksDir} ${policy.locks.ttl}`;
-  const cached = !claimsUpdate && oldTip ? readCache<Claim[]>(cachePath, cacheKey) : undefined;
-  const oldEntries = oldTip && !cached ? listTree(oldTip, locksDir, git) : [];
-  const diff = newTip ? diffLocksDir(locksDir, oldEntries, listTree(newTip, locksDir, git)) : undefined;
+  const gitDir = git.env!.GIT_DIR!;
+  const cacheKey = (tip: string) => claimsCacheKey(tip, locksDir, policy.locks.ttl);
+  const stored = oldTip ? readCacheEntry<Claim[]>(statePaths(gitDir).claimsCache) : undefined;
+  const cachedClaims = oldTip && stored?.key === cacheKey(oldTip) ? stored.value() : undefined;
+  const cachedEntries = cachedClaims && claimsUpdate ? readCache<TreeEntry[]>(statePaths(gitDir).lockEntriesCache, cacheKey(oldTip!)) : undefined;
+  const cached = claimsUpdate ? cachedEntries && cachedClaims : cachedClaims;
+  const oldEntries = cachedEntries ?? (oldTip && !cached ? listTree(oldTip, locksDir, git) : []);
+  const newEntries = newTip ? listTree(newTip, locksDir, git) : undefined;
+  const diff = newEntries ? diffLocksDir(locksDir, oldEntries, newEntries) : undefined;
   const blobs = new Map<string, Uint8Array>();
-  if (!cached) for (const [oid, object] of readObjects(lockBlobsToRead([...oldEntries, ...(diff?.changed ?? [])]), git)) if (object) blobs.set(oid, object.content);
+  const toRead = lockBlobsToRead([...(cached ? [] : oldEntries), ...(diff?.changed ?? [])]);
+  if (toRead.length > 0) for (const [oid, object] of readObjects(toRead, git)) if (object) blobs.set(oid, object.content);
   // Parsed without the clock (only "started in the future" depends on it), then judged by it.
   const timeless = cached ?? parseClaims(oldEntries, policy, blobs, Number.MAX_SAFE_INTEGER);
-  if (!cached && !claimsUpdate && oldTip) writeCache(cachePath, cacheKey, timeless);
+  if (!cached && oldTip && !claimsUpdate) writeClaimsCache(gitDir, { key: cacheKey(oldTip), claims: timeless, entries: oldEntries });
+  // The claims at the new tip, for the cache once the push is accepted (the next push starts
+  // there): the unchanged entries' claims, and the changed ones parsed; unless the policy changes.
+  let claimsCacheAfter: ClaimsCacheEntry | undefined;
+  if (newTip && newEntries && diff && newPolicy?.oid === oldPolicy?.oid && stored?.key !== cacheKey(newTip)) {
+    const unchanged = new Map(timeless.map((c) => [c.path, c]));
+    const changed = new Map(parseClaims(diff.changed, policy, blobs, Number.MAX_SAFE_INTEGER).map((c) => [c.path, c]));
+    const isChanged = new Set(diff.changed.map((e) => e.path));
+    const next = newEntries.flatMap((e) => (isChanged.has(e.path) ? changed.get(e.path) : unchanged.get(e.path)) ?? []);
+    claimsCacheAfter = { key: cacheKey(newTip), claims: next, entries: newEntries };
+  }
   const claims = timeless.filter((c) => Math.max(c.lock.started, c.lock.renewed ?? 0) <= now + policy.locks.skew * 1000);
 
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
@@ -138,17 +200,20 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   // so the tree's difference from the claims ref's tip counts as its change (every path when
   // there is no tip). A blob has no path.
   const peeled = othersHoldLeases ? readPeeledTypes(judged.map((u) => u.newOid), git) : new Map<string, string | undefined>();
+  // The parents of the commits walked for the claims ref: they tell a fast-forward (rule 6).
+  let claimsParents: Set<string> | undefined;
   for (const u of judged) {
     const type = peeled.get(u.newOid);
+    const parents = u === claimsUpdate && type !== 'tree' && type !== 'blob' ? (claimsParents = new Set()) : undefined;
     let refChanges: RefChanges = {
       refName: u.refName,
-      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git),
+      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git, parents),
     };
     if (u === claimsUpdate && claimsNet && oldTip) refChanges = withNetChange(refChanges, oldTip, u.newOid, claimsNet);
     changes.push(refChanges);
   }
 
-  const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[] } = { claimsRef: config.claimsRef, claimsTip: oldTip, claimsNet, admins: config.admins, testConcurrency: config.testConcurrency, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
+  const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[]; claimsCacheAfter?: ClaimsCacheEntry } = { claimsRef: config.claimsRef, claimsTip: oldTip, claimsNet, admins: config.admins, testConcurrency: config.testConcurrency, claimsCacheAfter, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };
   if (claimsUpdate && newTip && diff) {
     const pushed = [...(changes.find((c) => c.refName === claimsUpdate.refName)?.paths.keys() ?? [])];
     // A pushed policy that moves the locks dir: the new dir's lock files, to tell a moved claim from a voided one.
@@ -161,7 +226,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
     }
     input.claimsUpdate = {
       movedLocks,
-      fastForward: oldTip === undefined || isAncestor(oldTip, newTip, git),
+      fastForward: oldTip === undefined || (claimsParents ? claimsParents.has(oldTip) : isAncestor(oldTip, newTip, git)),
       diff,
       blobs,
       paths: () => [...new Set([...listPaths(newTip, git), ...pushed])],

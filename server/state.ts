@@ -35,6 +35,8 @@ export function statePaths(gitDir: string) {
     overrideLog: join(home, 'overrides.log'),
     eventsLog: join(home, 'events.log'),
     claimsCache: join(home, 'claims-cache.json'),
+    /** The locks dir's entries at the tip the claims cache holds (a claim push diffs against them). */
+    lockEntriesCache: join(home, 'lock-entries-cache.json'),
     tests: join(home, 'test'),
     workers: join(home, 'workers'),
     workerLock: (name: string) => join(home, 'workers', `${name}.lock`),

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServe } from '../front/serve.js';
-import { cli, commit, push, sharedRepo } from './helpers/git.js';
+import { cli, commit, sharedRepo } from './helpers/git.js';
 import { enqueue, markBatch } from './helpers/dashboard.js';
 
 const CHROMIUM = '/usr/bin/chromium';
