@@ -1,0 +1,134 @@
+// Which selection catches a breaking change (issue 19, "Measure and report"). For each real
+// project (projects.mjs): clone it at a pinned commit into a cache dir, install it, plant
+// single-line bugs in its sources (mutate.mjs, seeded), find with the FULL suite which test files
+// each bug breaks, then ask each selection method (methods.mjs) which files it would run for
+// that change. Reports, per method, the share of breaking bugs whose selection holds a failing
+// test file and the mean share of test files run. Ground truth is cached per project, commit,
+// seed and count, so a second run only re-evaluates the methods.
+//
+//   node bench/selection/run.mjs [--projects semver,remeda] [--bugs 80] [--seed bench-1]
+//     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyBug, plantBugs } from './mutate.mjs';
+import { loadMethods } from './methods.mjs';
+import { PROJECTS } from './projects.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    projects: { type: 'string', default: Object.keys(PROJECTS).join(',') },
+    bugs: { type: 'string', default: '80' },
+    seed: { type: 'string', default: 'bench-1' },
+    agents: { type: 'string', default: '10' },
+    sample: { type: 'string', default: '0.1' },
+    mirrors: { type: 'string' },
+    cache: { type: 'string', default: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'agent-hooks-bench', 'selection') },
+    json: { type: 'string' },
+  },
+});
+const BUGS = Number(opts.bugs);
+const AGENTS = Array.from({ length: Number(opts.agents) }, (_, i) => `agent-${i + 1}`);
+const SAMPLE = Number(opts.sample);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const git = (cwd, ...args) => {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+/** Clones (once) and checks out the pinned commit, clean; installs. Returns the work dir. */
+function adopt(name, project) {
+  const dir = join(opts.cache, name);
+  if (!existsSync(join(dir, '.git'))) {
+    const source = opts.mirrors ? join(opts.mirrors, project.mirror, 'repo') : project.repo;
+    log(`${name}: cloning ${source}`);
+    mkdirSync(opts.cache, { recursive: true });
+    git(opts.cache, 'clone', '--quiet', '--no-checkout', source, dir);
+  }
+  git(dir, 'checkout', '--quiet', '--force', '--detach', project.commit);
+  git(dir, 'clean', '-q', '-fdx', '-e', 'node_modules');
+  log(`${name}: installing`);
+  project.install(dir);
+  return dir;
+}
+
+/** Ground truth: for each bug, the test files that fail with it and pass without it. Cached. */
+async function groundTruth(name, project, dir, tests, bugs, baselineFailing) {
+  const file = join(opts.cache, `${name}-truth-${project.commit.slice(0, 12)}-${opts.seed}-${BUGS}.json`);
+  const truth = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  for (const [i, bug] of bugs.entries()) {
+    if (truth[bug.id]) continue;
+    const path = join(dir, bug.path);
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, applyBug(original, bug));
+    const started = Date.now();
+    try {
+      const results = await project.runSuite(dir, tests);
+      const failing = tests.filter((t) => results.get(t) === false && !baselineFailing.has(t));
+      truth[bug.id] = { failing, seconds: (Date.now() - started) / 1000 };
+      log(`${name}: bug ${i + 1}/${bugs.length} ${bug.id}: ${failing.length} failing file(s) (${truth[bug.id].seconds.toFixed(1)} s)`);
+    } finally {
+      writeFileSync(path, original);
+    }
+    writeFileSync(file, JSON.stringify(truth, null, 1));
+  }
+  return truth;
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+const methods = await loadMethods();
+const report = { sample: SAMPLE, seed: opts.seed, agents: AGENTS.length, projects: {} };
+for (const name of opts.projects.split(',')) {
+  const project = PROJECTS[name];
+  if (!project) throw new Error(`unknown project ${name}; known: ${Object.keys(PROJECTS).join(', ')}`);
+  const dir = adopt(name, project);
+  const paths = git(dir, 'ls-tree', '-r', '--name-only', project.commit).split('\n').filter(Boolean);
+  const tests = paths.filter(project.isTest);
+  const sources = paths.filter(project.isSource);
+  const baselineFile = join(opts.cache, `${name}-baseline-${project.commit.slice(0, 12)}.json`);
+  if (!existsSync(baselineFile)) {
+    log(`${name}: running the full suite without bugs (${tests.length} test files)`);
+    const started = Date.now();
+    const results = await project.runSuite(dir, tests);
+    writeFileSync(baselineFile, JSON.stringify({ failing: tests.filter((t) => !results.get(t)), seconds: (Date.now() - started) / 1000 }));
+  }
+  const baseline = JSON.parse(readFileSync(baselineFile, 'utf8'));
+  if (baseline.failing.length > 0) log(`${name}: ${baseline.failing.length} test files fail without any bug; left out: ${baseline.failing.join(', ')}`);
+  const texts = sources.map((path) => ({ path, text: git(dir, 'show', `${project.commit}:${path}`) }));
+  const bugs = plantBugs(texts, opts.seed, BUGS);
+  const truth = await groundTruth(name, project, dir, tests, bugs, new Set(baseline.failing));
+  const breaking = bugs.filter((b) => truth[b.id].failing.length > 0);
+  const rows = {};
+  for (const [method, select] of Object.entries(methods)) {
+    let caught = 0;
+    let share = 0;
+    const missed = new Map();
+    for (const bug of breaking) {
+      const failing = new Set(truth[bug.id].failing);
+      for (const seed of AGENTS) {
+        const files = await select({ paths, tests, changed: [bug.path], seed, sample: SAMPLE, repoDir: dir, commit: project.commit });
+        if (files.some((f) => failing.has(f))) caught++;
+        else missed.set(bug.id, (missed.get(bug.id) ?? 0) + 1);
+        share += files.length / tests.length;
+      }
+    }
+    const n = breaking.length * AGENTS.length;
+    rows[method] = { caught: caught / n, shareRun: share / n, missedBugs: [...missed.keys()] };
+  }
+  report.projects[name] = { what: project.what, commit: project.commit, tests: tests.length, sources: sources.length, planted: bugs.length, breaking: breaking.length, fullSuiteSeconds: baseline.seconds, methods: rows };
+}
+
+if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 1));
+const lines = [`| project | test files | bugs planted | breaking | method | breaking bugs caught | mean share of test files run |`, `|---|---|---|---|---|---|---|`];
+for (const [name, p] of Object.entries(report.projects)) {
+  for (const [method, r] of Object.entries(p.methods)) {
+    lines.push(`| ${name} | ${p.tests} | ${p.planted} | ${p.breaking} | ${method} | ${pct(r.caught)} | ${pct(r.shareRun)} |`);
+  }
+}
+console.log(lines.join('\n'));
+console.log(`\n(sample ${SAMPLE}, bug seed ${opts.seed}, each change judged as ${AGENTS.length} pushers agent-1..agent-${AGENTS.length}; aim: >= 97% caught with <= 20% run)`);
