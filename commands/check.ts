@@ -39,6 +39,10 @@ export async function check(repo: AgentRepo, range: string, ref: string | undefi
       seed: input.pusher.id ?? 'unknown',
       changed: [...readChangedPaths(newOid, [oldOid], { ...repo.git, env }).keys()],
       concurrency: input.testConcurrency,
+      claimsRef,
+      ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
+      // A CI step has no bisector beside it: a red test is reported, its culprit not searched.
+      bisect: false,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     lines.push(...result.lines);

@@ -17,6 +17,8 @@ export interface TestPolicy {
   refs?: string[];
   /** A JUnit XML report the command writes, relative to the checkout: names failing tests and shows which files ran. */
   junit?: string;
+  /** A test that fails on the claims ref's old tip too: `accept` the push with a WARNING (the default) or `reject` it. */
+  preexisting?: 'accept' | 'reject';
 }
 
 /** The whole policy with defaults filled in. `locks.ttl` and `locks.skew` are seconds. */
@@ -46,6 +48,11 @@ const argv: Check = (v) => (isStringArray(v) && v.length > 0 ? undefined : 'must
 const wholeSeconds = (min: number, max: number): Check => (v) =>
   Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be whole seconds from ${min} to ${max}`;
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const oneOf = (values: readonly string[]): Check => (v) => {
+  if (typeof v === 'string' && values.includes(v)) return undefined;
+  const guess = typeof v === 'string' ? suggest(v, [...values]) : undefined;
+  return `must be ${values.map((x) => JSON.stringify(x)).join(' or ')}, not ${showJson(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`;
+};
 const fraction: Check = (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a number greater than 0 and at most 1');
 
 /** A relative POSIX path inside the repository: no leading `/`, no `.` or `..` segment, no `\`. */
@@ -78,6 +85,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     setupInputs: stringArray,
     refs: stringArray,
     junit: (v) => (typeof v === 'string' ? relativePathProblem(v) : 'must be a relative path'),
+    preexisting: oneOf(['accept', 'reject']),
   },
   notify: { rejections: boolean },
 };

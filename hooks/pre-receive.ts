@@ -37,6 +37,8 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
       seed: input.pusher.id ?? 'unknown',
       changed: run.changed,
       concurrency: input.testConcurrency,
+      claimsRef: input.claimsRef,
+      ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     lines.push(...result.lines);

@@ -7,8 +7,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
+import { noteRed, readFileResult, readRedRecord, writeFileResult, type RunFileOnTree } from './red.js';
+import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
 import type { TestPolicy } from '../core/policy.js';
+import { formatFlaky, formatPreexisting, judgeFailures, type FailureJudgement, type FileResult } from '../core/preexisting.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
@@ -25,6 +28,11 @@ export interface PushTestInput {
   /** `agenthooks.testConcurrency`: how many test runs at once (pool slots). */
   concurrency: number;
   progress: (line: string) => void;
+  /** The claims ref, and its tip before this push (the tree a failing test is run on again; none in an empty repo). */
+  claimsRef: string;
+  claimsTip?: string;
+  /** Whether a test found red on the old tip starts the bisector (hooks/red-bisector.ts); default true. */
+  bisect?: boolean;
 }
 
 /** A log file is cut at this size (bytes); the run goes on, the tail is still kept. */
@@ -214,18 +222,164 @@ function pruneLogs(dir: string): void {
   for (const old of logs.slice(0, Math.max(0, logs.length - KEEP_LOGS))) unlinkSync(join(dir, old));
 }
 
+/** The entries (path, blob oid) of a tree, recursively. */
+function treeEntries(tree: string, git: GitOptions): { oid: string; path: string }[] {
+  return runGit(['ls-tree', '-r', '-z', '--full-tree', tree], git).stdout.toString('utf8').split('\0').filter(Boolean).map((record) => {
+    const tab = record.indexOf('\t');
+    return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
+  });
+}
+
+/** Where a test runs: a taken slot, the clean environment, the log, how to tell the pusher. */
+interface SlotRun {
+  gitDir: string;
+  git: GitOptions;
+  slot: Slot;
+  policy: TestPolicy;
+  env: NodeJS.ProcessEnv;
+  logPath: string;
+  progress: (line: string) => void;
+}
+
+/**
+ * Puts `tree` in the slot's work dir (outside the bare repo's index and HEAD: the slot's own
+ * index, read-tree -u) and runs `test.setup` when the dependency state changed. Returns an error
+ * line (without the `ERROR: <ref>:` prefix) when the setup fails.
+ */
+async function prepareTree(run: SlotRun, tree: string): Promise<string | undefined> {
+  const { slot, policy, git } = run;
+  const work = join(slot.dir, 'work');
+  mkdirSync(work, { recursive: true });
+  runGit(['--work-tree', work, 'read-tree', '--reset', '-u', tree], { ...git, env: { ...git.env, GIT_INDEX_FILE: join(slot.dir, 'index') } });
+  if (!policy.setup) return undefined;
+  const key = setupKey(treeEntries(tree, git), policy);
+  const keyFile = join(slot.dir, 'setup-key');
+  if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) return undefined;
+  run.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
+  rmSync(keyFile, { force: true });
+  const setup = await runInGroup(policy.setup, work, run.env, policy.timeout, run.logPath, undefined, groupFileOf(slot.dir));
+  if (setup.exitCode !== 0) return `test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${run.logPath}`;
+  writeFileSync(keyFile, key);
+  return undefined;
+}
+
+/**
+ * Runs one test file alone on the tree already in the slot's work dir: `pass` when the command
+ * exits 0, else `fail` (a timeout or a failed setup is a failure too).
+ */
+async function runFileHere(run: SlotRun, file: string): Promise<FileResult> {
+  const result = await runInGroup(testArgv(run.policy.command, [file]), join(run.slot.dir, 'work'), run.env, run.policy.timeout, run.logPath, undefined, groupFileOf(run.slot.dir));
+  return result.exitCode === 0 && !result.timedOut ? 'pass' : 'fail';
+}
+
+/**
+ * Runs one test file on a tree in a slot it holds, with the result cached by tree, file and
+ * command (server/red.ts): a tree is immutable, so each file runs at most once on it. Used on
+ * the claims ref's old tip and by the bisector.
+ */
+async function runFileOnTree(run: SlotRun, tree: string, file: string): Promise<FileResult> {
+  const cached = readFileResult(run.gitDir, tree, file, run.policy.command);
+  if (cached) return cached;
+  const problem = await prepareTree(run, tree);
+  const result = problem ? 'fail' : await runFileHere(run, file);
+  if (!problem) writeFileResult(run.gitDir, tree, file, run.policy.command, result);
+  return result;
+}
+
+/**
+ * A runner of one test file on one tree for the bisector (hooks/red-bisector.ts): takes a test
+ * slot per run (so it never holds one while pushes wait), in the same clean environment as a
+ * push's tests, and logs to `<state>/test/logs/bisect.log`.
+ */
+export function bisectRunner(gitDir: string, git: GitOptions, policy: TestPolicy, concurrency: number): RunFileOnTree {
+  const base = statePaths(gitDir).tests;
+  const logDir = join(base, 'logs');
+  return async (tree, file) => {
+    mkdirSync(logDir, { recursive: true });
+    const slot = await acquireSlot(gitDir, concurrency, policy.timeout, () => {});
+    try {
+      return await runFileOnTree({ gitDir, git, slot, policy, env: { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base }, logPath: join(logDir, 'bisect.log'), progress: () => {} }, tree, file);
+    } finally {
+      slot.release();
+    }
+  };
+}
+
+/** At most this many failing files are run again (on a retry and on the old tip); more blames the push as before. */
+export const MAX_RECHECK = 10;
+
+/** What the rerun of a failed test run found: the judgement, and the WARNING lines for the files not blamed. */
+interface Recheck {
+  judged: FailureJudgement;
+  warnings: string[];
+  /** The run failed, but every file passed on its own on a retry: the run as a whole was flaky. */
+  runFlaky: boolean;
+}
+
+/**
+ * Runs the failing files of a failed test run again (DESIGN.md "Failures that predate the push
+ * are not its fault"): each alone on the same tree (passing now: flaky), then those still failing
+ * on the claims ref's old tip (failing there too: pre-existing, noted for the bisector). The
+ * failing files are those of the JUnit report, else every selected file, each run alone.
+ * Returns undefined when nothing can be rechecked (a timeout, files that did not run, no old tip,
+ * or more than {@link MAX_RECHECK} failing files).
+ */
+async function recheckFailures(run: SlotRun, input: PushTestInput, tree: string, testRun: TestRun, selection: TestSelection): Promise<Recheck | undefined> {
+  if (testRun.timedOut || testRun.missing.length > 0) return undefined;
+  const known = testRun.failedFiles !== undefined && testRun.failedFiles.length > 0;
+  const candidates = known ? testRun.failedFiles! : selection.files;
+  if (candidates.length === 0 || candidates.length > MAX_RECHECK) return undefined;
+  input.progress(`agent-hooks: running ${candidates.length} failing test file${candidates.length === 1 ? '' : 's'} again (a retry, then on ${input.claimsRef.replace(/^refs\/heads\//, '')} before this push)`);
+  const retry = new Map<string, FileResult>();
+  for (const file of candidates) retry.set(file, await runFileHere(run, file));
+  // Without a report, a file that passes alone is one that did not fail: only the run as a whole can be flaky.
+  const failing = known ? candidates : candidates.filter((f) => retry.get(f) === 'fail');
+  if (failing.length === 0) {
+    const named = candidates.filter((f) => testRun.failures.some((l) => l.includes(f)));
+    const what = named.length > 0 ? ` (failures named ${named.join(', ')})` : '';
+    return { judged: { blamed: [], flaky: [], preexisting: [] }, warnings: [`WARNING: ${input.refName}: the test run failed${what}, then each of its ${candidates.length} files passed on a retry of the same tree ${tree.slice(0, 10)} (flaky); not blamed on this push`], runFlaky: true };
+  }
+  const onOldTip = new Map<string, FileResult>();
+  const oldTip = input.claimsTip;
+  if (oldTip) {
+    const oldTree = gitText(['rev-parse', `${oldTip}^{tree}`], input.git);
+    for (const file of failing) {
+      if (retry.get(file) === 'pass') continue;
+      const present = runGit(['ls-tree', '--name-only', oldTree, '--', file], input.git).stdout.toString('utf8').trim() !== '';
+      if (present) onOldTip.set(file, await runFileOnTree(run, oldTree, file));
+    }
+  }
+  const judged = judgeFailures(failing, retry, onOldTip);
+  const mode = input.policy.preexisting ?? 'accept';
+  const warnings = judged.flaky.map((f) => formatFlaky(f, tree));
+  let newRed = false;
+  for (const test of judged.preexisting) {
+    const { policy } = input;
+    newRed = noteRed(input.gitDir, { ref: input.claimsRef, test, redAt: oldTip!, seen: formatTime(Date.now()), state: 'bisecting', announced: false, command: policy.command, ...(policy.setup ? { setup: policy.setup } : {}), ...(policy.setupInputs ? { setupInputs: policy.setupInputs } : {}), timeout: policy.timeout }) || newRed;
+    const record = readRedRecord(input.gitDir, input.claimsRef, test);
+    warnings.push(formatPreexisting(test, input.claimsRef, record?.culprit, mode));
+  }
+  if (newRed && input.bisect !== false) {
+    try {
+      startWorker('red-bisector', input.gitDir);
+    } catch {
+      // no process to spare: the next push that sees the test red starts it
+    }
+  }
+  return { judged, warnings, runFlaky: false };
+}
+
 /**
  * Runs the sampled tests of one pushed ref and returns the report lines and whether they passed.
- * A tree that already passed the same selection is not run again.
+ * A tree that already passed the same selection is not run again. When tests fail, the failing
+ * files are run again ({@link recheckFailures}): flaky files and (with `test.preexisting` accept,
+ * the default) files that fail on the claims ref's old tip too are reported with a WARNING and
+ * not held against the push.
  */
 export async function runPushTests(input: PushTestInput): Promise<{ lines: string[]; passed: boolean; selection?: TestSelection }> {
   const { policy, git } = input;
   const tree = gitText(['rev-parse', `${input.newOid}^{tree}`], git);
-  const entries = runGit(['ls-tree', '-r', '-z', '--full-tree', tree], git).stdout.toString('utf8').split('\0').filter(Boolean).map((record) => {
-    const tab = record.indexOf('\t');
-    return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
-  });
-  const paths = entries.map((e) => e.path);
+  const paths = treeEntries(tree, git).map((e) => e.path);
   const selection = selectTests(paths, policy, input.seed, input.changed);
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;
@@ -243,21 +397,9 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');
-    mkdirSync(work, { recursive: true });
-    // The pushed tree, outside the bare repo's index and HEAD: the slot's own index, read-tree -u.
-    runGit(['--work-tree', work, 'read-tree', '--reset', '-u', tree], { ...git, env: { ...git.env, GIT_INDEX_FILE: join(slot.dir, 'index') } });
-    if (policy.setup) {
-      const key = setupKey(entries, policy);
-      const keyFile = join(slot.dir, 'setup-key');
-      if (!existsSync(keyFile) || readFileSync(keyFile, 'utf8') !== key) {
-        input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
-        const setup = await runInGroup(policy.setup, work, env, policy.timeout, logPath, undefined, groupFileOf(slot.dir));
-        if (setup.exitCode !== 0) {
-          return { lines: [`ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${logPath}`], passed: false, selection };
-        }
-        writeFileSync(keyFile, key);
-      }
-    }
+    const slotRun: SlotRun = { gitDir: input.gitDir, git, slot, policy, env, logPath, progress: input.progress };
+    const problem = await prepareTree(slotRun, tree);
+    if (problem) return { lines: [`ERROR: ${input.refName}: ${problem}`], passed: false, selection };
     const report = policy.junit ? join(work, policy.junit) : undefined;
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
@@ -281,8 +423,16 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
+      return { lines, passed, selection };
     }
-    return { lines, passed, selection };
+    const recheck = result.spawnError ? undefined : await recheckFailures(slotRun, input, tree, run, selection);
+    if (!recheck) return { lines, passed, selection };
+    const { judged } = recheck;
+    const excused = new Set([...judged.flaky, ...((policy.preexisting ?? 'accept') === 'accept' ? judged.preexisting : [])]);
+    const cleared = recheck.runFlaky || judged.blamed.length + judged.preexisting.length + judged.flaky.length === excused.size;
+    // An ERROR line is dropped when the push is cleared, or when it names only an excused file.
+    const kept = lines.filter((l) => !l.startsWith('ERROR: ') || (!cleared && ![...excused].some((f) => l.includes(f))));
+    return { lines: [kept[0]!, ...recheck.warnings, ...kept.slice(1)], passed: cleared, selection };
   } finally {
     slot.release();
   }

@@ -45,6 +45,9 @@ const POLICIES: unknown[] = [
   { test: { command: [], files: ['x'] } },
   { test: { command: ['x'], files: ['x'], sample: 0 } },
   { notify: { rejections: 'yes' } },
+  { test: { command: ['x'], files: ['x'], preexisting: 'reject' } },
+  { test: { command: ['x'], files: ['x'], preexisting: 'acept' } },
+  { test: { command: ['x'], files: ['x'], preexisting: true } },
   { leases: { exempt: [''] } },
   [],
 ];
