@@ -67,6 +67,7 @@ async function work(): Promise<void> {
 
 // Take the lock, work until nothing is pending, let go; a record written while letting go is
 // seen by the check after it (the hook that wrote it found the lock still held and left it to us).
+mkdirSync(paths.workers, { recursive: true });
 for (;;) {
   const release = tryLock(paths.workerLock('red-bisector'), { orphanMs: 5000 });
   if (!release) break;
