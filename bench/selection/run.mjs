@@ -58,7 +58,7 @@ function adopt(name, project) {
 
 /** Ground truth: for each bug, the test files that fail with it and pass without it. Cached. */
 async function groundTruth(name, project, dir, tests, bugs, baselineFailing) {
-  const file = join(opts.cache, `${name}-truth-${project.commit.slice(0, 12)}-${opts.seed}-${BUGS}.json`);
+  const file = join(opts.cache, `${name}-truth-${project.commit.slice(0, 12)}-${opts.seed}.json`);
   const truth = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   for (const [i, bug] of bugs.entries()) {
     if (truth[bug.id]) continue;
