@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The checkout whose selection code is measured: this one, or `AGENT_HOOKS_BENCH_CODE` (run.mjs --code). */
+const ROOT = resolve(process.env.AGENT_HOOKS_BENCH_CODE ?? join(import.meta.dirname, '..', '..'));
 
-/** Bundles a TypeScript module of this checkout into a temp .mjs and imports it. */
+/** Bundles a TypeScript module of the measured checkout into a temp .mjs and imports it. */
 export async function importTs(relPath) {
   const out = join(mkdtempSync(join(tmpdir(), 'ah-bench-')), `${basename(relPath, '.ts')}.mjs`);
-  await build({ entryPoints: [join(ROOT, relPath)], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error', define: { __AGENT_HOOKS_VERSION__: '"bench"' } });
+  await build({ entryPoints: [join(ROOT, relPath)], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error', mainFields: ['module', 'main'], define: { __AGENT_HOOKS_VERSION__: '"bench"' } });
   return import(pathToFileURL(out).href);
 }
 
@@ -25,13 +26,15 @@ export const stemOf = (path) =>
     .replace(/^test[_-]/, '');
 
 /**
- * Loads the methods. `random`: the pusher's hash sample of `ceil(sample x n)` files (today's
- * selection). `name`: tests whose stem equals a changed source file's stem, then the hash sample
- * fills up to the same budget. `affected`: the affected-first selection of this checkout
- * (undefined when it has none yet).
+ * Loads the methods. `random`: the pusher's hash sample of `ceil(sample x n)` files (the
+ * selection before affected-first). `name`: tests whose stem equals a changed source file's stem,
+ * then the hash sample fills up to the same budget. `affected` and `name (agent-hooks)`: the
+ * measured checkout's own selection (affected.mjs), when it has one.
  */
 export async function loadMethods() {
   const sampling = await importTs('core/sampling.ts');
+  // After affected-first selection, core/sampling.ts keeps the sample's rank in core/selection.ts.
+  if (!sampling.rankOf) Object.assign(sampling, { rankOf: (await importTs('core/selection.ts')).rankOf });
   const policyOf = (sample) => ({ command: ['true'], files: ['**'], sample, always: [], timeout: 300 });
   const hashSample = (tests, seed, sample) => sampling.selectTests(tests, policyOf(sample), seed, []).sampled;
   const methods = {
@@ -44,9 +47,7 @@ export async function loadMethods() {
       return [...named, ...fill.slice(0, Math.max(0, budget - named.length))];
     },
   };
-  const affected = await loadAffected();
-  if (affected) methods.affected = affected;
-  return methods;
+  return { ...methods, ...(await loadAffected()) };
 }
 
 /**
@@ -57,5 +58,5 @@ async function loadAffected() {
   const adapter = join(import.meta.dirname, 'affected.mjs');
   if (!existsSync(adapter)) return undefined;
   const mod = await import(pathToFileURL(adapter).href);
-  return mod.loadAffected({ importTs });
+  return mod.loadAffected({ importTs, codeRoot: ROOT });
 }

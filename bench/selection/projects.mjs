@@ -46,6 +46,8 @@ export const PROJECTS = {
     mirror: 'npm+node-semver',
     commit: '6e05b7637396ac66522cff8731f07cfe0ef49a29',
     isTest: (p) => /^test\/.*\.js$/.test(p) && !p.startsWith('test/fixtures/'),
+    // What a user would put in test.files (the fixtures are data, not tests).
+    testGlobs: ['test/*.js', 'test/{bin,classes,functions,integration,internal,ranges}/**/*.js'],
     isSource: (p) => /^(classes|functions|internal|ranges|bin)\/.*\.js$/.test(p) || p === 'index.js' || p === 'preload.js',
     install(dir) {
       if (!existsSync(join(dir, 'node_modules', 'tap'))) sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts']);
@@ -59,6 +61,7 @@ export const PROJECTS = {
     mirror: 'remeda+remeda',
     commit: '3b72f9fb6e5174243954467186301d352b742699',
     isTest: (p) => /^packages\/remeda\/src\/.*\.test\.ts$/.test(p),
+    testGlobs: ['packages/remeda/src/**/*.test.ts'],
     isSource: (p) => /^packages\/remeda\/src\/.*\.ts$/.test(p) && !/\.(test|test-d|test-prop)\.ts$/.test(p) && !p.includes('/internal/types/'),
     // The monorepo's root install pulls the docs site too; the runtime tests need only these.
     install(dir) {

@@ -7,14 +7,16 @@
 // seed and count, so a second run only re-evaluates the methods.
 //
 //   node bench/selection/run.mjs [--projects semver,remeda] [--bugs 80] [--seed bench-1]
-//     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE]
+//     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE] [--code DIR]
+// --mirrors DIR: clone from DIR/<owner>+<name>/repo instead of the network; --code DIR: measure
+// the selection code of another agent-hooks checkout (default: this one).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import picomatch from 'picomatch';
 import { applyBug, plantBugs } from './mutate.mjs';
-import { loadMethods } from './methods.mjs';
 import { PROJECTS } from './projects.mjs';
 
 const { values: opts } = parseArgs({
@@ -27,8 +29,11 @@ const { values: opts } = parseArgs({
     mirrors: { type: 'string' },
     cache: { type: 'string', default: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'agent-hooks-bench', 'selection') },
     json: { type: 'string' },
+    code: { type: 'string' },
   },
 });
+// Which checkout's selection code is measured (methods.mjs reads it when it loads).
+if (opts.code) process.env.AGENT_HOOKS_BENCH_CODE = opts.code;
 const BUGS = Number(opts.bugs);
 const AGENTS = Array.from({ length: Number(opts.agents) }, (_, i) => `agent-${i + 1}`);
 const SAMPLE = Number(opts.sample);
@@ -81,6 +86,7 @@ async function groundTruth(name, project, dir, tests, bugs, baselineFailing) {
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
+const { loadMethods } = await import('./methods.mjs');
 const methods = await loadMethods();
 const report = { sample: SAMPLE, seed: opts.seed, agents: AGENTS.length, projects: {} };
 for (const name of opts.projects.split(',')) {
@@ -89,6 +95,8 @@ for (const name of opts.projects.split(',')) {
   const dir = adopt(name, project);
   const paths = git(dir, 'ls-tree', '-r', '--name-only', project.commit).split('\n').filter(Boolean);
   const tests = paths.filter(project.isTest);
+  const globbed = paths.filter(picomatch(project.testGlobs));
+  if (globbed.join() !== tests.join()) throw new Error(`${name}: testGlobs select ${globbed.length} files, isTest ${tests.length}`);
   const sources = paths.filter(project.isSource);
   const baselineFile = join(opts.cache, `${name}-baseline-${project.commit.slice(0, 12)}.json`);
   if (!existsSync(baselineFile)) {
@@ -111,7 +119,7 @@ for (const name of opts.projects.split(',')) {
     for (const bug of breaking) {
       const failing = new Set(truth[bug.id].failing);
       for (const seed of AGENTS) {
-        const files = await select({ paths, tests, changed: [bug.path], seed, sample: SAMPLE, repoDir: dir, commit: project.commit });
+        const files = await select({ paths, tests, changed: [bug.path], seed, sample: SAMPLE, repoDir: dir, commit: project.commit, testGlobs: project.testGlobs, cacheDir: join(opts.cache, `${name}-state`) });
         if (files.some((f) => failing.has(f))) caught++;
         else missed.set(bug.id, (missed.get(bug.id) ?? 0) + 1);
         share += files.length / tests.length;
