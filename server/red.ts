@@ -2,7 +2,7 @@
 // the cache of one test file's result on one tree (`test/results/`). Every write is atomic (a
 // temp file renamed over the old), so the bisector may be killed at any moment and start again.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nextBisectStep, type Culprit, type FileResult, type RedRecord } from '../core/preexisting.js';
 import { runGit, type GitOptions } from '../git/git.js';
@@ -61,6 +61,16 @@ export function noteRed(gitDir: string, record: RedRecord): boolean {
   if (readRedRecord(gitDir, record.ref, record.test)) return false;
   writeRedRecord(gitDir, record);
   return true;
+}
+
+/**
+ * Forgets the records of tests that passed on a tree pushed to `ref` (the claims ref): green
+ * again, so a later failure is a new red with its own culprit. Returns the tests forgotten.
+ */
+export function clearRed(gitDir: string, ref: string, passed: readonly string[]): string[] {
+  const cleared = passed.filter((test) => readRedRecord(gitDir, ref, test));
+  for (const test of cleared) rmSync(recordPath(gitDir, ref, test), { force: true });
+  return cleared;
 }
 
 /** The key of one file's result on one tree with one command (the result cache). */

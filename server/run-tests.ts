@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
-import { noteRed, readFileResult, readRedRecord, writeFileResult, type RunFileOnTree } from './red.js';
+import { clearRed, noteRed, readFileResult, readRedRecord, writeFileResult, type RunFileOnTree } from './red.js';
 import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
 import type { TestPolicy } from '../core/policy.js';
@@ -420,6 +420,11 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     // Paths inside the slot mean nothing to the pusher: show them relative to the repository.
     run.failures = run.failures.map((f) => f.split(`file://${work}/`).join('').split(`${work}/`).join(''));
     const { lines, passed } = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    // Red tests of the claims ref that pass on a tree pushed to it are green again.
+    if (input.refName === input.claimsRef && !run.timedOut && run.missing.length === 0) {
+      const green = passed ? selection.files : run.failedFiles && run.failedFiles.length > 0 ? selection.files.filter((f) => !run.failedFiles!.includes(f)) : [];
+      clearRed(input.gitDir, input.claimsRef, green);
+    }
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
