@@ -3,7 +3,7 @@
 // environment with a hard timeout, and report. Built as its own bundle and loaded only when a
 // push is tested, so pushes that run no tests never load it.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
@@ -65,8 +65,8 @@ export interface ProcessResult {
 }
 
 /**
- * Runs an argv (no shell) in its own process group, output appended to `logPath` (cut at
- * {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
+ * Runs an argv (no shell) in its own process group, output appended to `logPath` (the file cut
+ * at {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
  * process exits, the rest of its group is killed too, so forked children cannot outlive it.
  */
 export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void, groupFile?: string): Promise<ProcessResult> {
@@ -74,7 +74,8 @@ export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.Pro
     const started = Date.now();
     const log = openSync(logPath, 'a');
     writeSync(log, `$ ${argv.join(' ')}   (in ${cwd}, ${formatTime(started)})\n`);
-    let written = 0;
+    // The cap is for the whole log: reruns of failing files (a retry, the old tip) append to it.
+    let written = fstatSync(log).size;
     let tail: string[] = [];
     let partial = '';
     let timedOut = false;
