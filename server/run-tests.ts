@@ -268,8 +268,8 @@ async function prepareTree(run: SlotRun, tree: string): Promise<string | undefin
  * Runs one test file alone on the tree already in the slot's work dir: `pass` when the command
  * exits 0, else `fail` (a timeout or a failed setup is a failure too).
  */
-async function runFileHere(run: SlotRun, file: string): Promise<FileResult> {
-  const result = await runInGroup(testArgv(run.policy.command, [file]), join(run.slot.dir, 'work'), run.env, run.policy.timeout, run.logPath, undefined, groupFileOf(run.slot.dir));
+async function runFileHere(run: SlotRun, file: string | readonly string[]): Promise<FileResult> {
+  const result = await runInGroup(testArgv(run.policy.command, typeof file === 'string' ? [file] : file), join(run.slot.dir, 'work'), run.env, run.policy.timeout, run.logPath, undefined, groupFileOf(run.slot.dir));
   return result.exitCode === 0 && !result.timedOut ? 'pass' : 'fail';
 }
 
@@ -321,14 +321,24 @@ interface Recheck {
  * Runs the failing files of a failed test run again (DESIGN.md "Failures that predate the push
  * are not its fault"): each alone on the same tree (passing now: flaky), then those still failing
  * on the claims ref's old tip (failing there too: pre-existing, noted for the bisector). The
- * failing files are those of the JUnit report, else every selected file, each run alone.
+ * failing files are those of the JUnit report; without one, those the failure lines name when
+ * the other selected files pass together on a rerun; else every selected file, each run alone.
  * Returns undefined when nothing can be rechecked (a timeout, files that did not run, no old tip,
  * or more than {@link MAX_RECHECK} failing files).
  */
 async function recheckFailures(run: SlotRun, input: PushTestInput, tree: string, testRun: TestRun, selection: TestSelection): Promise<Recheck | undefined> {
   if (testRun.timedOut || testRun.missing.length > 0) return undefined;
-  const known = testRun.failedFiles !== undefined && testRun.failedFiles.length > 0;
-  const candidates = known ? testRun.failedFiles! : selection.files;
+  let known = testRun.failedFiles !== undefined && testRun.failedFiles.length > 0;
+  let candidates = known ? testRun.failedFiles! : selection.files;
+  if (!known) {
+    // No report: the files the failure lines name are the suspects, once the others pass together.
+    const named = selection.files.filter((f) => testRun.failures.some((l) => l.includes(f)));
+    const rest = selection.files.filter((f) => !named.includes(f));
+    if (named.length > 0 && named.length <= MAX_RECHECK && rest.length > 0 && (await runFileHere(run, rest)) === 'pass') {
+      known = true;
+      candidates = named;
+    }
+  }
   if (candidates.length === 0 || candidates.length > MAX_RECHECK) return undefined;
   input.progress(`agent-hooks: running ${candidates.length} failing test file${candidates.length === 1 ? '' : 's'} again (a retry, then on ${input.claimsRef.replace(/^refs\/heads\//, '')} before this push)`);
   const retry = new Map<string, FileResult>();

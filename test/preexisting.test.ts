@@ -79,7 +79,9 @@ const bisectorDone = (upstream: string) => !existsSync(join(upstream, 'agent-hoo
 
 describe('main already red', () => {
   it('accepts a docs push whose selection holds the red test with a WARNING, names the culprit once bisected, still blames new breakage, and refuses with test.preexisting reject', async () => {
-    const { upstream, a, b } = project();
+    // 13 test files, more than are ever run again one by one: the failure lines name the red one.
+    const more = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`test/ok${i}.test.mjs`, `import test from 'node:test';\ntest('ok ${i}', () => {});\n`]));
+    const { upstream, a, b } = project({}, more);
     const slack = await new FakeSlack().start();
     onTestFinished(() => slack.stop());
     git(upstream, ['config', 'agenthooks.slack.webhookUrl', slack.url]);
