@@ -272,6 +272,8 @@ process.stdout.write(`${section}\n`);
 if (!process.argv.includes('--no-write')) {
   const text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
   const at = text.indexOf('## Soak');
-  writeFileSync(RESULTS, `${at >= 0 ? text.slice(0, at) : `${text}\n`}${section}`);
+  // Sections after the soak's (the selection bench's) are kept.
+  const next = at >= 0 ? text.indexOf('\n## ', at + 1) : -1;
+  writeFileSync(RESULTS, `${at >= 0 ? text.slice(0, at) : `${text}\n`}${section}${next >= 0 ? text.slice(next) : ''}`);
 }
 process.exit(withHooks.failures.length === 0 ? 0 : 1);

@@ -7,7 +7,8 @@
 // seed and count, so a second run only re-evaluates the methods.
 //
 //   node bench/selection/run.mjs [--projects semver,remeda] [--bugs 80] [--seed bench-1]
-//     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE] [--code DIR]
+//     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE] [--code DIR] [--write]
+// --write: replace the section of bench/RESULTS.md with this run's table.
 // --mirrors DIR: clone from DIR/<owner>+<name>/repo instead of the network; --code DIR: measure
 // the selection code of another agent-hooks checkout (default: this one).
 import { spawnSync } from 'node:child_process';
@@ -30,8 +31,10 @@ const { values: opts } = parseArgs({
     cache: { type: 'string', default: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'agent-hooks-bench', 'selection') },
     json: { type: 'string' },
     code: { type: 'string' },
+    write: { type: 'boolean', default: false },
   },
 });
+const SECTION = '## Test selection on real projects (issue 19)';
 // Which checkout's selection code is measured (methods.mjs reads it when it loads).
 if (opts.code) process.env.AGENT_HOOKS_BENCH_CODE = opts.code;
 const BUGS = Number(opts.bugs);
@@ -138,5 +141,22 @@ for (const [name, p] of Object.entries(report.projects)) {
     lines.push(`| ${name} | ${p.tests} | ${p.planted} | ${p.breaking} | ${method} | ${pct(r.caught)} | ${pct(r.shareRun)} |`);
   }
 }
-console.log(lines.join('\n'));
-console.log(`\n(sample ${SAMPLE}, bug seed ${opts.seed}, each change judged as ${AGENTS.length} pushers agent-1..agent-${AGENTS.length}; aim: >= 97% caught with <= 20% run)`);
+const command = `node bench/selection/run.mjs ${process.argv.slice(2).filter((a) => a !== '--write').join(' ')}`.trim();
+const section = [
+  SECTION,
+  '',
+  `\`${command}\`, ${new Date().toISOString().slice(0, 10)}. Each project is cloned at a pinned commit (with its history) and installed; ${BUGS} single-line bugs per project are planted by a seeded script (\`mutate.mjs\`: flipped comparisons and booleans, swapped \`&&\`/\`||\`, changed constants, negated conditions, dropped return values), and the project's full suite finds which test files each bug breaks (a bug that breaks none is left out). Each breaking bug is then judged as a push by ${AGENTS.length} agents (agent-1..agent-${AGENTS.length}, the seeds of the hash sample): caught when the method's selection holds a failing test file. Sample ${SAMPLE}. Aim (issue 19): at least 97% caught while running at most 20% of the test files.`,
+  '',
+  ...Object.entries(report.projects).map(([name, p]) => `- **${name}**: ${p.what}, commit ${p.commit.slice(0, 10)}; ${p.tests} test files, ${p.sources} source files; ${p.planted} bugs planted, ${p.breaking} break at least one test file; the full suite takes ${p.fullSuiteSeconds.toFixed(0)} s here.`),
+  '',
+  ...lines,
+  '',
+].join('\n');
+console.log(section);
+if (opts.write) {
+  const results = join(import.meta.dirname, '..', 'RESULTS.md');
+  const text = readFileSync(results, 'utf8');
+  const at = text.indexOf(SECTION);
+  const next = at >= 0 ? text.indexOf('\n## ', at + 1) : -1;
+  writeFileSync(results, at >= 0 ? `${text.slice(0, at)}${section}${next >= 0 ? text.slice(next) : ''}` : `${text.trimEnd()}\n\n${section}`);
+}
