@@ -37,7 +37,8 @@ function runEachWithNode(dir, files, jobs = 2, timeoutMs = 60_000) {
 /**
  * Each project: `repo` (a git URL; `--mirrors DIR` replaces it by `DIR/<mirror>/repo`, a local
  * copy), the pinned `commit`, `isTest` and `isSource` over tree paths, `install(dir)`, and
- * `runSuite(dir, tests)` resolving to a Map of test path -> passed.
+ * `runSuite(dir, tests, partial)` resolving to a Map of test path -> passed (`partial`: `tests` is
+ * a part of the suite, run again to confirm failures).
  */
 export const PROJECTS = {
   semver: {
@@ -74,12 +75,14 @@ export const PROJECTS = {
       const link = join(dir, 'packages', 'remeda', 'node_modules');
       if (!existsSync(link)) symlinkSync(join(deps, 'node_modules'), link);
     },
-    runSuite(dir, tests) {
+    runSuite(dir, tests, partial = false) {
       const pkg = join(dir, 'packages', 'remeda');
       const out = join(dir, '..', 'remeda-report.json');
       rmSync(out, { force: true });
       return new Promise((resolve) => {
-        const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'runtime', '--reporter=json', `--outputFile=${out}`], { cwd: pkg, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+        // A part of the suite: its files as vitest's filters (paths inside the package).
+        const filters = partial ? tests.map((t) => t.slice('packages/remeda/'.length)) : [];
+        const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'runtime', '--reporter=json', `--outputFile=${out}`, ...filters], { cwd: pkg, stdio: 'ignore', env: { ...process.env, CI: '1' } });
         const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
         child.on('close', () => {
           clearTimeout(timer);
