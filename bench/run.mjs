@@ -34,7 +34,7 @@ function soakSection() {
 }
 
 try {
-  await build({ entryPoints: [join(here, 'lease-match.ts')], bundle: true, platform: 'node', format: 'esm', mainFields: ['module', 'main'], outfile: join(dir, 'lease-match.mjs'), logLevel: 'warning' });
+  for (const name of ['lease-match', 'sandbox']) await build({ entryPoints: [join(here, `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', mainFields: ['module', 'main'], outfile: join(dir, `${name}.mjs`), logLevel: 'warning' });
   const git = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
   const report = [
     '# Benchmark results',
@@ -76,6 +76,14 @@ try {
     '|---|---|---|---|---|',
     node(join(here, 'test-sampling.mjs')).split('\n').map((row) => withAim(row, row.includes('warm') ? 1 : 0.2, row.includes('warm') ? 'below 1x' : 'at most 0.2x')).join('\n'),
     withAim(node(join(here, 'notify-overhead.mjs')), 1.1),
+    '',
+    '## 6. The test sandbox (bwrap vs none)',
+    '',
+    'The same command through `runIsolated` in the sandbox and unsandboxed, and a whole tested push with `agenthooks.testSandbox auto` vs `off` (`bench/sandbox.ts`). Reported: the sandbox is a security boundary, not an option to trade for speed.',
+    '',
+    '| case | sandboxed (ms) | unsandboxed (ms) | ratio | cost |',
+    '|---|---|---|---|---|',
+    node(join(dir, 'sandbox.mjs')),
     '',
     '## Lease matching (ours vs a naive loop over compiled picomatch matchers)',
     '',

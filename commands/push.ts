@@ -9,7 +9,58 @@ export const PUSH_ATTEMPTS = 12;
 /** Blocks for `ms` milliseconds (the CLI has nothing else to do meanwhile). */
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-const FORCE = /^(-f|--force|--force-with-lease(=.*)?|--force-if-includes|--mirror)$/;
+/** Long options of git push that force (`git push -h`); git takes any unambiguous prefix of them. */
+const FORCE_LONG = ['force', 'force-with-lease', 'force-if-includes', 'mirror'];
+/** Long options of git push that take the next word as their value when written without `=`. */
+const LONG_WITH_VALUE = ['repo', 'receive-pack', 'exec', 'push-option', 'recurse-submodules'];
+/** Every long option of git push 2.39, for resolving abbreviations as git does. */
+const LONG = [...FORCE_LONG, ...LONG_WITH_VALUE, 'verbose', 'quiet', 'all', 'branches', 'delete', 'tags', 'dry-run', 'porcelain', 'prune', 'no-verify', 'verify', 'follow-tags', 'signed', 'atomic', 'set-upstream', 'thin', 'progress', 'ipv4', 'ipv6'];
+/** Short options of git push; `o` takes a value (the rest of the cluster, or the next word). */
+const SHORT_WITH_VALUE = new Set(['o']);
+
+/**
+ * Reads `git push` arguments the way git's parse-options does: clusters of short flags (`-fu` is
+ * `-f -u`; `-ofoo` is `-o foo`), unambiguous prefixes of long options (`--forc`), values of
+ * options that take one, `--` ending the options. Pure.
+ * @returns the first argument that forces (`-f` in `-fu`, `--force*`, `--mirror`, a `+refspec`),
+ * and the positional arguments (remote, refspecs).
+ */
+export function parsePushArgs(args: readonly string[]): { forced?: string; positional: string[] } {
+  const positional: string[] = [];
+  let forced: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      positional.push(...args.slice(i + 1));
+      forced ??= args.slice(i + 1).find((a) => a.startsWith('+'));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const [name, value] = arg.slice(2).split(/=(.*)/s) as [string, string | undefined];
+      const negated = name.startsWith('no-') && !LONG.includes(name);
+      const exact = LONG.find((o) => o === name);
+      const candidates = exact ? [exact] : LONG.filter((o) => o.startsWith(name));
+      // An ambiguous prefix is a git usage error; treat it as forcing if any reading forces.
+      if (!negated && candidates.some((o) => FORCE_LONG.includes(o))) forced ??= arg;
+      if (value === undefined && candidates.length === 1 && LONG_WITH_VALUE.includes(candidates[0]!)) i++;
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const flag = arg[j]!;
+        if (flag === 'f') forced ??= arg;
+        if (SHORT_WITH_VALUE.has(flag)) {
+          if (j === arg.length - 1) i++; // the value is the next word
+          break; // the rest of the cluster is the value
+        }
+      }
+      continue;
+    }
+    if (arg.startsWith('+')) forced ??= arg;
+    positional.push(arg);
+  }
+  return { ...(forced ? { forced } : {}), positional };
+}
 
 /**
  * `push [git push args]`: `git push -o agent=<id> <args>`. On a non-fast-forward, or a race lost
@@ -19,9 +70,8 @@ const FORCE = /^(-f|--force|--force-with-lease(=.*)?|--force-if-includes|--mirro
  * `+refspec` are usage errors.
  */
 export function push(repo: AgentRepo, args: string[]): CommandResult {
-  const forced = args.find((a) => FORCE.test(a) || (!a.startsWith('-') && a.startsWith('+')));
+  const { forced, positional } = parsePushArgs(args);
   if (forced) return { exitCode: EXIT.usage, lines: [`ERROR: agent-hooks push never forces (${forced}); fix: git pull --rebase, then agent-hooks push`] };
-  const positional = args.filter((a) => !a.startsWith('-'));
   const [remote, refspec] = positional;
   const target = refspec ? (refspec.includes(':') ? refspec.slice(refspec.indexOf(':') + 1) : refspec) : undefined;
   const branch = target && target !== 'HEAD' ? target.replace(/^refs\/heads\//, '') : undefined;

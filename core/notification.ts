@@ -53,10 +53,30 @@ export interface Notification {
   red?: string[];
 }
 
-/** A Slack incoming-webhook payload: blocks plus the plain `text` fallback. */
+/** A Slack incoming-webhook payload: blocks plus the plain `text` fallback, and the delivery's metadata. */
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
+  metadata?: DeliveryMetadata;
+}
+
+/** The `event_type` of {@link DeliveryMetadata} (Slack: alphanumeric and underscores). */
+export const DELIVERY_EVENT_TYPE = 'agent_hooks_notification';
+
+/**
+ * Slack message metadata (docs.slack.dev/messaging/message-metadata) that names one message
+ * across its retries: `message_id` is the same for every POST of a message (the spool file's
+ * name), `attempt_id` differs per POST. Slack does not deduplicate incoming-webhook posts, so a
+ * repeat (delivery is at least once) can be recognised, and dropped by a reader, by `message_id`.
+ */
+export interface DeliveryMetadata {
+  event_type: typeof DELIVERY_EVENT_TYPE;
+  event_payload: { message_id: string; attempt_id: string; attempt: number };
+}
+
+/** The message with its delivery metadata for one POST. Pure. */
+export function withDeliveryMetadata(message: SlackMessage, messageId: string, attempt: number, sender: string): SlackMessage {
+  return { ...message, metadata: { event_type: DELIVERY_EVENT_TYPE, event_payload: { message_id: messageId, attempt_id: `${messageId}/${sender}/${attempt}`, attempt } } };
 }
 
 export const SECTION_LIMIT = 3000;

@@ -15,6 +15,10 @@ export interface TestPolicy {
   setup?: string[];
   setupInputs?: string[];
   refs?: string[];
+  /** Whether tests may use the network (sandboxed runs; default false: only the sandbox's own loopback). */
+  network?: boolean;
+  /** Whether `setup` may use the network (sandboxed runs; default true, e.g. for `npm ci`). */
+  setupNetwork?: boolean;
   /** A JUnit XML report the command writes, relative to the checkout: names failing tests and shows which files ran. */
   junit?: string;
   /** A test that fails on the claims ref's old tip too: `accept` the push with a WARNING (the default) or `reject` it. */
@@ -84,6 +88,8 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     setup: argv,
     setupInputs: stringArray,
     refs: stringArray,
+    network: boolean,
+    setupNetwork: boolean,
     junit: (v) => (typeof v === 'string' ? relativePathProblem(v) : 'must be a relative path'),
     preexisting: oneOf(['accept', 'reject']),
   },

@@ -1,4 +1,5 @@
 // The `agent-hooks` command: yargs parses, each command calls one module and renders its result.
+import './cwd-guard.js'; // first: before yargs calls process.cwd()
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
         y
           .positional('repo', { type: 'string', demandOption: true, describe: 'the bare repo agents push to, or a clone or worktree' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be done, change nothing' })
-          .option('force', { type: 'boolean', default: false, describe: "write into a clone's core.hooksPath even when it is outside the git dir (a hook manager's)" })
+          .option('force', { type: 'boolean', default: false, describe: "write into a core.hooksPath outside the git dir (a hook manager's, or a dir other repositories share)" })
           .option('layout', { choices: LAYOUTS, default: 'git' as LayoutKind, describe: "bare repos: git's hooks dir; gitlab: custom_hooks/<hook>.d/ (Gitaly); gitea: hooks/<hook>.d/ (Gitea, Forgejo); gitolite: hooks/<hook>.d/, run by gitolite's repo-specific hooks. The platform's own hooks stay" }),
       (argv) => {
         const report = install(argv.repo, { bundleDir, nodePath: process.execPath, version: VERSION, dryRun: argv.dryRun, force: argv.force, layout: argv.layout });
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
       (y) => y.positional('repo', { type: 'string', demandOption: true }),
       (argv) => {
         const findings = doctor(argv.repo, VERSION);
-        print(findings.map((f) => (f.ok ? `ok: ${f.text}` : `ERROR: ${f.text}`)));
+        print(findings.map((f) => (f.warning ? `WARNING: ${f.text}` : f.ok ? `ok: ${f.text}` : `ERROR: ${f.text}`)));
         if (findings.some((f) => !f.ok)) process.exitCode = EXIT.failed;
       },
     )
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
           .option('fast', { type: 'boolean', default: true, describe: 'the sample (the default; --all runs everything)' })
           .option('agent', { type: 'string', describe: 'seed the sample as this agent (default: your agent id)' })
           .option('all', { type: 'boolean', default: false, describe: 'run every test file' }),
-      (argv) => render(testFast(agentRepo(false), argv.agent, argv.all)),
+      async (argv) => render(await testFast(agentRepo(false), argv.agent, argv.all)),
     )
     .command(
       'gc',

@@ -26,6 +26,9 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
   const runs = planTestRuns(input.updates, input.policy, input.claimsRef, changedPaths);
   const lines: string[] = [];
   let passed = true;
+  // Unsandboxed (testSandbox off, or auto without bwrap) a test can read the webhook URL; it never
+  // reaches the pusher through the report's lines, nor the log.
+  const url = runs.length > 0 ? webhookUrlFrom(readConfig('^agenthooks\\.slack\\.webhookurl$', git).get('agenthooks.slack.webhookurl')?.at(-1), process.env) : undefined;
   for (const run of runs) {
     const { runPushTests } = (await import(new URL('./run-tests.mjs', import.meta.url).href)) as typeof import('../server/run-tests.js');
     const result = await runPushTests({
@@ -40,6 +43,7 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
       claimsRef: input.claimsRef,
       ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       progress: (line) => process.stderr.write(`${line}\n`),
+      webhookUrl: url,
     });
     lines.push(...result.lines);
     passed &&= result.passed;

@@ -12,13 +12,15 @@ import { spoolHealth } from '../server/deliver.js';
 import { spoolDir, spoolProblem, unspooledCount, unspooledDir } from '../server/spool.js';
 import { readServerConfig } from '../server/read-push.js';
 import { readPolicyAt } from '../git/read-policy.js';
-import { isExecutable, readIfExists } from './files.js';
+import { isExecutable, lexists, readIfExists } from './files.js';
 import { readRepo } from '../git/repo.js';
 import { parseStub } from './stub.js';
+import { decideSandbox, probeSandbox, readSandboxMode } from '../server/sandbox.js';
 
-/** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it. */
+/** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it; a `warning` is ok but risky. */
 export interface Finding {
   ok: boolean;
+  warning?: boolean;
   text: string;
 }
 
@@ -68,6 +70,9 @@ export function doctor(path: string, version: string): Finding[] {
       for (const p of problems) fault(p);
       if (problems.length === 0) ok(`${hook}: agent-hooks ${stub.version}, node ${stub.nodePath}`);
     }
+    const chained = layout.chained(hook);
+    if (lexists(chained) && !isExecutable(chained)) fault(`${chained}: the ${hook} hook from before agent-hooks cannot run (not executable, or a link to nothing), so every ${hook} fails (fail closed); fix: ls -l ${chained}: make it executable (chmod +x) or fix its link, or remove it`);
+    else if (lexists(chained)) ok(`${hook}: runs the earlier hook ${chained} first`);
   }
 
   const gitOptions = { cwd: repo.bare ? repo.gitDir : repo.path, env: cleanGitEnv() };
@@ -86,6 +91,7 @@ export function doctor(path: string, version: string): Finding[] {
   if (tip) checkPolicy(config.claimsRef, tip, gitOptions, ok, fault);
   else ok(`claims ref ${config.claimsRef} does not exist yet (the first push creates it)`);
 
+  checkSandbox(repo.path, gitOptions, findings);
   const spool = spoolHealth(repo.gitDir, Date.now());
   if (spool.pending > 20 || (spool.pending > 0 && spool.oldestMs > 10 * 60_000)) {
     fault(`the notification spool holds ${spool.pending} messages, the oldest ${Math.round(spool.oldestMs / 60_000)} min old: is Slack reachable? fix: agent-hooks notify --test ${repo.path}, then agent-hooks notify --flush ${repo.path}`);
@@ -97,6 +103,22 @@ export function doctor(path: string, version: string): Finding[] {
   if (spool.setAside > 0) fault(`${spool.setAside} notifications were refused by Slack and set aside; fix: read the .reason files in ${repo.gitDir}/agent-hooks/spool/failed`);
   if (findings.every((f) => f.ok)) syntheticPush(repo.path, findings);
   return findings;
+}
+
+/** The test sandbox (server/sandbox.ts): the mode in git config and whether bwrap can run here. */
+function checkSandbox(repoPath: string, git: GitOptions, findings: Finding[]): void {
+  const value = readConfig('^agenthooks\\.testsandbox$', git).get('agenthooks.testsandbox')?.at(-1);
+  const chosen = readSandboxMode(git);
+  if ('problem' in chosen) {
+    findings.push({ ok: false, text: `${chosen.problem}, so every tested push is refused; fix: git -C ${repoPath} config agenthooks.testSandbox auto` });
+    return;
+  }
+  const decision = decideSandbox(chosen.mode, () => probeSandbox());
+  const mode = `agenthooks.testSandbox ${chosen.mode}${value === undefined ? ' (default)' : ''}`;
+  if (decision.sandbox) findings.push({ ok: true, text: `test sandbox: ${decision.bwrap} runs here (${mode}): setup and tests cannot see this repository, its config or other processes; no network for tests unless test.network` });
+  else if ('refused' in decision) findings.push({ ok: false, text: `test sandbox: every tested push is refused: ${decision.refused}` });
+  else if (decision.warning) findings.push({ ok: true, warning: true, text: `test sandbox: ${mode}, but ${decision.warning.replace(/^tests ran/, 'tests run')}` });
+  else findings.push({ ok: true, warning: true, text: `test sandbox: off (${mode}): pushed tests run unsandboxed and can read this server's files and processes; fix: apt-get install bubblewrap && git -C ${repoPath} config agenthooks.testSandbox auto` });
 }
 
 function checkPolicy(ref: string, tip: string, git: GitOptions, ok: (text: string) => void, fault: (text: string) => void): void {

@@ -1,5 +1,5 @@
 // File-system steps of the installer: atomic writes, shell quoting, executability.
-import { accessSync, chmodSync, constants, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Writes a file atomically: a temp file in the same directory, then rename(2), so a hook that
@@ -35,4 +35,14 @@ export function isExecutable(path: string): boolean {
 /** Quotes a word for POSIX sh: `'...'`, with `'` written as `'\''`. */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether something is at `path`, a dangling symlink included (existsSync follows links). */
+export function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,12 +2,12 @@
 // clone or worktree (its common hooks dir, so every linked worktree is covered); idempotent,
 // chaining whatever hook was there. Planned first as a list of steps, so --dry-run shows
 // exactly what a real run does.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
 import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, type LayoutKind } from '../server/layout.js';
 import bundles from './bundles.json' with { type: 'json' };
-import { readIfExists, writeFileAtomic } from './files.js';
+import { isExecutable, lexists, readIfExists, writeFileAtomic } from './files.js';
 import { findInstallation, type Manifest } from './manifest.js';
 import { readRepo, RepoError, type Repo } from '../git/repo.js';
 import { formatPostReceiveStub, formatStub, parseStub } from './stub.js';
@@ -42,8 +42,9 @@ export interface InstallReport {
  * Installs into a bare repo (pre-receive, post-receive), creating it (`git init --bare`, branch
  * `main`) when the path does not exist or is an empty directory; or into a clone or worktree
  * (pre-commit). Running it again changes nothing; a new version replaces the old one's files.
- * @throws RepoError when the path is not a repository, a foreign hook would be lost, or (without
- * `force`) `core.hooksPath` of a clone points outside its git dir.
+ * @throws RepoError when the path is not a repository, a foreign hook would be lost or cannot run,
+ * or (without `force`) `core.hooksPath` points outside its git dir (a hook manager's, or a dir
+ * other repositories share).
  */
 export function install(path: string, options: InstallOptions): InstallReport {
   const steps: Step[] = [];
@@ -56,6 +57,12 @@ export function install(path: string, options: InstallOptions): InstallReport {
     steps.pop()!.apply();
   }
   const repo = readRepo(path);
+  if (repo.bare && !options.force && !isInside(layoutBaseDir(options.layout ?? 'git', repo.gitDir, repo.hooksDir), repo.commonDir)) {
+    throw new RepoError(
+      `core.hooksPath of ${repo.path} points to ${repo.hooksDir}, outside its git dir: other repositories that share that directory would start running agent-hooks' pre-receive and rejecting pushes. ` +
+        `Unset it (git -C ${repo.path} config --unset core.hooksPath) to install into the repository's own hooks dir, or run install with --force to write there anyway`,
+    );
+  }
   if (!repo.bare && !options.force && !isInside(repo.hooksDir, repo.commonDir)) {
     throw new RepoError(
       `core.hooksPath of ${repo.path} points to ${repo.hooksDir}, outside its git dir: those hooks belong to a hook manager (husky?) or are shared with other repositories. ` +
@@ -66,6 +73,15 @@ export function install(path: string, options: InstallOptions): InstallReport {
   steps.push(...planInstall(repo, options));
   if (!options.dryRun) for (const step of steps) step.apply();
   return { steps: steps.map((s) => s.description), repo, where: layoutBaseDir(options.layout ?? 'git', repo.gitDir, repo.hooksDir) };
+}
+
+/** The text of the symlink at `path`, or undefined when it is not a symlink. */
+function symlinkText(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const isEmptyDir = (path: string) => statSync(path).isDirectory() && readdirSync(path).length === 0;
@@ -109,6 +125,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
   const previous = found.manifest;
   const hooks = repo.bare ? SERVER_HOOKS : CLIENT_HOOKS;
   const steps: Step[] = [];
+  const chainedLinks: Record<string, string> = Object.fromEntries(Object.entries(previous?.chainedLinks ?? {}).filter(([hook]) => lexists(layout.chained(hook))));
   const write = (path: string, content: string | Buffer, mode: number, what: string, current = readIfExists(path)) => {
     if (current && current.equals(Buffer.from(content))) return;
     steps.push({
@@ -129,22 +146,42 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
 
   for (const hook of hooks) {
     const stubPath = layout.stub(hook);
-    const existing = readIfExists(stubPath);
+    const link = symlinkText(stubPath);
+    const existing = link !== undefined && !existsSync(stubPath) ? Buffer.alloc(0) : readIfExists(stubPath);
     const isOurs = existing !== undefined && parseStub(existing.toString('utf8')) !== undefined;
     if (existing !== undefined && !isOurs && kind !== 'git') {
       throw new RepoError(`${stubPath} is not an agent-hooks stub; rename it (the platform runs every file in ${dirname(stubPath)}), then run install again`);
     }
     if (existing !== undefined && !isOurs) {
-      if (existsSync(layout.chained(hook))) {
+      if (lexists(layout.chained(hook))) {
         throw new RepoError(`${stubPath} is not an agent-hooks stub, and ${layout.chained(hook)} already holds an earlier hook; merge the two by hand, then run install again`);
       }
-      steps.push({
-        description: `keep the existing ${hook} hook: move it to ${layout.chained(hook)}, where it runs first`,
-        apply: () => {
-          mkdirSync(layout.chainedDir, { recursive: true });
-          renameSync(stubPath, layout.chained(hook));
-        },
-      });
+      // git skips a hook it cannot execute; chained, it would refuse every push (fail closed). Say so now.
+      if (!isExecutable(stubPath)) {
+        const what = link === undefined ? 'is not executable' : `is a symlink to ${link}, which ${existsSync(stubPath) ? 'is not executable' : 'does not exist'}`;
+        throw new RepoError(`${stubPath} ${what}, so git skips it today and chained it would refuse every push; fix: chmod +x ${stubPath} (or fix its link, or remove it), then run install again`);
+      }
+      if (link !== undefined && !isAbsolute(link)) {
+        // A relative link moved into chained/ would resolve against the wrong dir: link to where it points.
+        const target = resolve(dirname(stubPath), link);
+        chainedLinks[hook] = link;
+        steps.push({
+          description: `keep the existing ${hook} hook (a symlink to ${link}): link ${layout.chained(hook)} to ${target}, where it runs first`,
+          apply: () => {
+            mkdirSync(layout.chainedDir, { recursive: true });
+            symlinkSync(target, layout.chained(hook));
+            unlinkSync(stubPath);
+          },
+        });
+      } else {
+        steps.push({
+          description: `keep the existing ${hook} hook: move it to ${layout.chained(hook)}, where it runs first`,
+          apply: () => {
+            mkdirSync(layout.chainedDir, { recursive: true });
+            renameSync(stubPath, layout.chained(hook));
+          },
+        });
+      }
     }
     const text = hook === 'post-receive'
       ? formatPostReceiveStub(options.version, options.nodePath, layout.bundle('notify-sender'), layout.chained(hook))
@@ -154,7 +191,7 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
 
   if (kind === 'gitolite') write(layout.gitoliteHook, GITOLITE_HOOK, 0o755, 'gitolite repo-specific hook');
 
-  const manifest: Manifest = { version: options.version, nodePath: options.nodePath, hooks: [...hooks], ...(kind !== 'git' ? { layout: kind } : {}) };
+  const manifest: Manifest = { version: options.version, nodePath: options.nodePath, hooks: [...hooks], ...(Object.keys(chainedLinks).length > 0 ? { chainedLinks } : {}), ...(kind !== 'git' ? { layout: kind } : {}) };
   if (repo.bare) {
     const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
     const advertised = gitText(['config', '--get', 'receive.advertisePushOptions'], { ...gitEnv, okExitCodes: [0, 1] });

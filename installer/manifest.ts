@@ -6,13 +6,17 @@ import { readIfExists } from './files.js';
 /**
  * The install record at `<hooks-dir>/agent-hooks/install.json`. `previousAdvertisePushOptions`
  * (bare repos only) is the git config value from before the first install (null: unset).
- * Chained hooks need no record: they are the files in `<hooks-dir>/agent-hooks/chained/`.
+ * Chained hooks are the files in `<hooks-dir>/agent-hooks/chained/`; `chainedLinks` records the
+ * original text of a foreign hook that was a relative symlink (chained as an absolute one, so it
+ * still resolves), for uninstall to put back exactly.
  */
 export interface Manifest {
   version: string;
   nodePath: string;
   hooks: string[];
   previousAdvertisePushOptions?: string | null;
+  /** Hook name -> the relative symlink text the hook had before install. */
+  chainedLinks?: Record<string, string>;
   /** Where the server hooks went (absent: `git`, as before layouts existed). */
   layout?: LayoutKind;
 }

@@ -6,7 +6,7 @@ import { parseRawPushEvent, pushEventOfRaw } from './raw-event.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tryLock } from './pid-lock.js';
 import { join } from 'node:path';
-import { buildSlackMessage, type Notification, type SlackMessage } from '../core/notification.js';
+import { buildSlackMessage, withDeliveryMetadata, type Notification, type SlackMessage } from '../core/notification.js';
 import { readNotification } from '../git/read-notification.js';
 import { failedDir, redact, spoolDir } from './spool.js';
 
@@ -53,6 +53,9 @@ export async function postMessage(url: string, message: SlackMessage, timeoutMs:
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** This sender process, in attempt ids: pid and start time, so two senders never share one. */
+const SENDER = `${process.pid}.${Date.now().toString(36)}`;
+
 /** A lock on the spool older than this without a live process is taken over (ms). */
 export const STALE_LOCK_MS = 10 * 60_000;
 
@@ -98,7 +101,9 @@ export async function flushSpool(gitDir: string, url: string, options: DeliveryO
         }
         for (let attempt = 0; ; attempt++) {
           utimesSync(join(dir, '.lock'), new Date(), new Date());
-          const result = await postMessage(url, message, options.timeoutMs, attempt, options.backoffMs);
+          // At least once: a POST Slack took but answered late (or a sender killed after it) is
+          // sent again; the metadata's message_id names the repeat (README "Notifications").
+          const result = await postMessage(url, withDeliveryMetadata(message, file.replace(/\.(json|raw)$/, ''), attempt + 1, SENDER), options.timeoutMs, attempt, options.backoffMs);
           if (result.kind === 'sent') {
             rmSync(path, { force: true });
             report.sent++;

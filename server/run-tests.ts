@@ -2,19 +2,20 @@
 // tree in a pooled checkout, set up dependencies when they changed, run the command in a clean
 // environment with a hard timeout, and report. Built as its own bundle and loaded only when a
 // push is tested, so pushes that run no tests never load it.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
 import { clearRed, noteRed, readFileResult, readRedRecord, writeFileResult, type RunFileOnTree } from './red.js';
 import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
+import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
 import { formatFlaky, formatPreexisting, judgeFailures, type FailureJudgement, type FileResult } from '../core/preexisting.js';
 import { failuresFromOutput, formatTestReport, selectionKey, selectTests, setupKey, testArgv, type TestRun, type TestSelection } from '../core/sampling.js';
 import { formatTime } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
+import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedResult, type IsolatedRun, type SandboxDecision } from './sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
 export interface PushTestInput {
@@ -28,6 +29,8 @@ export interface PushTestInput {
   /** `agenthooks.testConcurrency`: how many test runs at once (pool slots). */
   concurrency: number;
   progress: (line: string) => void;
+  /** The Slack webhook URL (a secret), redacted from the log and the report's lines: unsandboxed, a test can read it. */
+  webhookUrl?: string;
   /** The claims ref, and its tip before this push (the tree a failing test is run on again; none in an empty repo). */
   claimsRef: string;
   claimsTip?: string;
@@ -35,92 +38,10 @@ export interface PushTestInput {
   bisect?: boolean;
 }
 
-/** A log file is cut at this size (bytes); the run goes on, the tail is still kept. */
-export const MAX_LOG_BYTES = 8 * 1024 * 1024;
 /** Logs kept per repository; older ones are removed. */
 export const KEEP_LOGS = 50;
 /** How often a running test prints a progress line, in ms. */
 export const PROGRESS_MS = 5000;
-
-const KEEP_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TERM|SHELL|NODE_EXTRA_CA_CERTS|LC_[A-Z_]+)$/;
-
-/**
- * The environment of the test process: only what a build needs (PATH, HOME, locale, TMPDIR...)
- * plus `CI=1`. Nothing of git's (`GIT_DIR`, `GIT_QUARANTINE_PATH`, push options), nothing of
- * agent-hooks', no secret such as the Slack webhook.
- */
-export function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...Object.fromEntries(Object.entries(env).filter(([k]) => KEEP_ENV.test(k))), CI: '1' };
-}
-
-/** How a child process ended, with the last lines of its output (stdout and stderr). */
-export interface ProcessResult {
-  exitCode: number | null;
-  /** The signal that ended the process, when it did not exit by itself. */
-  signal?: string;
-  timedOut: boolean;
-  seconds: number;
-  tail: string[];
-  spawnError?: string;
-}
-
-/**
- * Runs an argv (no shell) in its own process group, output appended to `logPath` (the file cut
- * at {@link MAX_LOG_BYTES}), with a hard timeout that SIGKILLs the whole group. When the main
- * process exits, the rest of its group is killed too, so forked children cannot outlive it.
- */
-export function runInGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutS: number, logPath: string, onTick?: (seconds: number) => void, groupFile?: string): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const log = openSync(logPath, 'a');
-    writeSync(log, `$ ${argv.join(' ')}   (in ${cwd}, ${formatTime(started)})\n`);
-    // The cap is for the whole log: reruns of failing files (a retry, the old tip) append to it.
-    let written = fstatSync(log).size;
-    let tail: string[] = [];
-    let partial = '';
-    let timedOut = false;
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    // If this hook is killed (SIGKILL runs no handler), the next taker of the slot kills the group.
-    if (groupFile && child.pid) writeFileSync(groupFile, String(child.pid));
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      if (written < MAX_LOG_BYTES) {
-        const room = MAX_LOG_BYTES - written;
-        writeSync(log, chunk.subarray(0, room));
-        written += Math.min(room, chunk.length);
-        if (written >= MAX_LOG_BYTES) writeSync(log, `\n[agent-hooks: log cut at ${MAX_LOG_BYTES} bytes]\n`);
-      }
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = (lines.pop() ?? '').slice(-4096);
-      tail = [...tail, ...lines].slice(-200);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutS * 1000);
-    const ticker = onTick ? setInterval(() => onTick(Math.round((Date.now() - started) / 1000)), PROGRESS_MS) : undefined;
-    const finish = (exitCode: number | null, spawnError?: string, signal?: string) => {
-      clearTimeout(timer);
-      if (groupFile) rmSync(groupFile, { force: true });
-      if (ticker) clearInterval(ticker);
-      const seconds = Math.round((Date.now() - started) / 1000);
-      writeSync(log, `\n[agent-hooks: ${timedOut ? `killed after ${timeoutS} s` : `${signal ? `signal ${signal}` : `exit code ${exitCode}`}`}, ${seconds} s]\n`);
-      closeSync(log);
-      resolve({ exitCode, timedOut, seconds: timedOut ? timeoutS : seconds, tail: partial ? [...tail, partial] : tail, spawnError, ...(signal ? { signal } : {}) });
-    };
-    child.on('error', (error) => finish(null, error.message));
-    child.on('exit', () => killGroup());
-    child.on('close', (code, signal) => finish(code, undefined, signal ?? undefined));
-  });
-}
 
 interface Slot {
   dir: string;
@@ -218,6 +139,14 @@ export function readJUnit(xml: string, treePaths: ReadonlySet<string>): { failur
   return { failures, failedFiles: [...failedFiles], ran };
 }
 
+/** Rewrites a log with the secret replaced (see {@link redact}); a log that is gone is left alone. */
+function redactLog(logPath: string, secret: string | undefined): void {
+  if (!secret || !existsSync(logPath)) return;
+  const text = readFileSync(logPath, 'utf8');
+  const clean = redact(text, secret);
+  if (clean !== text) writeFileSync(logPath, clean);
+}
+
 function pruneLogs(dir: string): void {
   const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
   for (const old of logs.slice(0, Math.max(0, logs.length - KEEP_LOGS))) unlinkSync(join(dir, old));
@@ -231,13 +160,31 @@ function treeEntries(tree: string, git: GitOptions): { oid: string; path: string
   });
 }
 
-/** Where a test runs: a taken slot, the clean environment, the log, how to tell the pusher. */
+/** Runs an argv of pushed code in a work dir: sandboxed when the repo's sandbox mode says so, logged, redacted. */
+type Isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void) => Promise<IsolatedResult>;
+
+/**
+ * The runner of pushed code for one slot (DESIGN.md "Fast test sampling": a clean environment,
+ * the sandbox, the hard timeout): every run of a push, its reruns and the bisector's go through it.
+ */
+function isolatedIn(gitDir: string, sandbox: Exclude<SandboxDecision, { refused: string }>, policy: TestPolicy, slot: Slot, logPath: string, webhookUrl?: string): Isolated {
+  const base = statePaths(gitDir).tests;
+  // Unsandboxed, the slots live inside the bare repo: a test that runs git in its checkout must
+  // not find it. Sandboxed, nothing above /work exists, and the variable would name the repo.
+  const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
+  return (argv, work, network, onTick) => {
+    const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
+    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, webhookUrl));
+  };
+}
+
+/** Where a test runs: a taken slot, the runner of pushed code, the log, how to tell the pusher. */
 interface SlotRun {
   gitDir: string;
   git: GitOptions;
   slot: Slot;
   policy: TestPolicy;
-  env: NodeJS.ProcessEnv;
+  isolated: Isolated;
   logPath: string;
   progress: (line: string) => void;
 }
@@ -258,8 +205,8 @@ async function prepareTree(run: SlotRun, tree: string): Promise<string | undefin
   if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) return undefined;
   run.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
   rmSync(keyFile, { force: true });
-  const setup = await runInGroup(policy.setup, work, run.env, policy.timeout, run.logPath, undefined, groupFileOf(slot.dir));
-  if (setup.exitCode !== 0) return `test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? `exit code ${setup.exitCode}`})`}; fix: see ${run.logPath}`;
+  const setup = await run.isolated(policy.setup, work, policy.setupNetwork ?? true);
+  if (setup.exitCode !== 0) return `test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? (setup.signal ? `signal ${setup.signal}` : `exit code ${setup.exitCode}`)})`}; fix: see ${run.logPath}`;
   writeFileSync(keyFile, key);
   return undefined;
 }
@@ -269,7 +216,7 @@ async function prepareTree(run: SlotRun, tree: string): Promise<string | undefin
  * exits 0, else `fail` (a timeout or a failed setup is a failure too).
  */
 async function runFileHere(run: SlotRun, file: string | readonly string[]): Promise<FileResult> {
-  const result = await runInGroup(testArgv(run.policy.command, typeof file === 'string' ? [file] : file), join(run.slot.dir, 'work'), run.env, run.policy.timeout, run.logPath, undefined, groupFileOf(run.slot.dir));
+  const result = await run.isolated(testArgv(run.policy.command, typeof file === 'string' ? [file] : file), join(run.slot.dir, 'work'), run.policy.network ?? false);
   return result.exitCode === 0 && !result.timedOut ? 'pass' : 'fail';
 }
 
@@ -289,17 +236,24 @@ async function runFileOnTree(run: SlotRun, tree: string, file: string): Promise<
 
 /**
  * A runner of one test file on one tree for the bisector (hooks/red-bisector.ts): takes a test
- * slot per run (so it never holds one while pushes wait), in the same clean environment as a
- * push's tests, and logs to `<state>/test/logs/bisect.log`.
+ * slot per run (so it never holds one while pushes wait), in the same clean environment and
+ * sandbox as a push's tests, and logs to `<state>/test/logs/bisect.log`. A sandbox that is
+ * required but cannot run makes every run a failure (the bisect then says `unknown`).
  */
 export function bisectRunner(gitDir: string, git: GitOptions, policy: TestPolicy, concurrency: number): RunFileOnTree {
-  const base = statePaths(gitDir).tests;
-  const logDir = join(base, 'logs');
+  const logDir = join(statePaths(gitDir).tests, 'logs');
   return async (tree, file) => {
+    const cached = readFileResult(gitDir, tree, file, policy.command);
+    if (cached) return cached;
     mkdirSync(logDir, { recursive: true });
+    // The same sandbox as a push's tests; a repo that refuses to run tests unsandboxed fails the probe.
+    const chosen = readSandboxMode(git);
+    const sandbox = decideSandbox('problem' in chosen ? 'required' : chosen.mode, () => probeSandbox());
+    if ('refused' in sandbox) return 'fail';
     const slot = await acquireSlot(gitDir, concurrency, policy.timeout, () => {});
     try {
-      return await runFileOnTree({ gitDir, git, slot, policy, env: { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base }, logPath: join(logDir, 'bisect.log'), progress: () => {} }, tree, file);
+      const logPath = join(logDir, 'bisect.log');
+      return await runFileOnTree({ gitDir, git, slot, policy, isolated: isolatedIn(gitDir, sandbox, policy, slot, logPath), logPath, progress: () => {} }, tree, file);
     } finally {
       slot.release();
     }
@@ -403,19 +357,24 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   pruneLogs(logDir);
   const logPath = join(logDir, `${formatTime(Date.now()).replace(/[-:]/g, '')}-${input.newOid.slice(0, 10)}-${input.seed}.log`);
   const reproduce = `git fetch && git checkout ${input.newOid.slice(0, 10)} && agent-hooks test --fast --agent ${input.seed}`;
-  // The slots live inside the bare repo: a test that runs git in its checkout must not find it.
-  const env = { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
+  const chosen = readSandboxMode(git);
+  if ('problem' in chosen) return { lines: [`ERROR: ${input.refName}: ${chosen.problem}; fix: git config agenthooks.testSandbox auto`], passed: false, selection };
+  const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
+  if ('refused' in sandbox) return { lines: [`ERROR: ${input.refName}: ${sandbox.refused}`], passed: false, selection };
+  const warnings = 'warning' in sandbox && sandbox.warning ? [`WARNING: ${input.refName}: ${sandbox.warning}`] : [];
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');
-    const slotRun: SlotRun = { gitDir: input.gitDir, git, slot, policy, env, logPath, progress: input.progress };
+    const isolated = isolatedIn(input.gitDir, sandbox, policy, slot, logPath, input.webhookUrl);
+    const slotRun: SlotRun = { gitDir: input.gitDir, git, slot, policy, isolated, logPath, progress: input.progress };
+    // The pushed tree, outside the bare repo's index and HEAD, and its dependencies.
     const problem = await prepareTree(slotRun, tree);
-    if (problem) return { lines: [`ERROR: ${input.refName}: ${problem}`], passed: false, selection };
+    if (problem) return { lines: [...warnings, `ERROR: ${input.refName}: ${problem}`].map((l) => redact(l, input.webhookUrl)), passed: false, selection };
     const report = policy.junit ? join(work, policy.junit) : undefined;
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
     input.progress(`agent-hooks: running ${selection.files.length} of ${selection.total} test files (seed ${input.seed})`);
-    const result = await runInGroup(argv, work, env, policy.timeout, logPath, (s) => input.progress(`agent-hooks: tests running, ${s} s`), groupFileOf(slot.dir));
+    const result = await isolated(argv, work, policy.network ?? false, (s) => input.progress(`agent-hooks: tests running, ${s} s`));
     const run: TestRun = { exitCode: result.exitCode, ...(result.signal ? { signal: result.signal } : {}), timedOut: result.timedOut, seconds: result.seconds, failures: [], missing: [], unexpected: [] };
     if (result.spawnError) run.failures.push(`cannot run test.command ${argv[0]}: ${result.spawnError}`);
     if (report && existsSync(report) && !result.timedOut) {
@@ -427,10 +386,14 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
         run.unexpected = [...junit.ran].filter((f) => !selection.files.includes(f));
       }
     }
-    if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.tail, selection.files));
-    // Paths inside the slot mean nothing to the pusher: show them relative to the repository.
-    run.failures = run.failures.map((f) => f.split(`file://${work}/`).join('').split(`${work}/`).join(''));
-    const { lines, passed } = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    if (run.failures.length === 0 && result.exitCode !== 0 && !result.timedOut) run.failures.push(...failuresFromOutput(result.output, selection.files));
+    // Paths inside the slot (or the sandbox) mean nothing to the pusher: show them relative to the repository.
+    const inside = result.sandboxed ? SANDBOX_WORK_DIR : work;
+    run.failures = run.failures.map((f) => f.split(`file://${inside}/`).join('').split(`${inside}/`).join(''));
+    const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
+    const { passed } = formatted;
+    const lines = formatted.lines;
+    const done = (out: string[], ok: boolean) => ({ lines: [...warnings, ...out].map((l) => redact(l, input.webhookUrl)), passed: ok, selection });
     // Red tests of the claims ref that pass on a tree pushed to it are green again.
     if (input.refName === input.claimsRef && !run.timedOut && run.missing.length === 0) {
       const green = passed ? selection.files : run.failedFiles && run.failedFiles.length > 0 ? selection.files.filter((f) => !run.failedFiles!.includes(f)) : [];
@@ -439,16 +402,16 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
-      return { lines, passed, selection };
+      return done(lines, true);
     }
     const recheck = result.spawnError ? undefined : await recheckFailures(slotRun, input, tree, run, selection);
-    if (!recheck) return { lines, passed, selection };
+    if (!recheck) return done(lines, false);
     const { judged } = recheck;
     const excused = new Set([...judged.flaky, ...((policy.preexisting ?? 'accept') === 'accept' ? judged.preexisting : [])]);
     const cleared = recheck.runFlaky || judged.blamed.length + judged.preexisting.length + judged.flaky.length === excused.size;
     // An ERROR line is dropped when the push is cleared, or when it names only an excused file.
     const kept = lines.filter((l) => !l.startsWith('ERROR: ') || (!cleared && ![...excused].some((f) => l.includes(f))));
-    return { lines: [kept[0]!, ...recheck.warnings, ...kept.slice(1)], passed: cleared, selection };
+    return done([kept[0]!, ...recheck.warnings, ...kept.slice(1)], cleared);
   } finally {
     slot.release();
   }

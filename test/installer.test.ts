@@ -135,7 +135,7 @@ describe('install', () => {
     const upstream = makeUpstream({ install: false });
     const hooksDir = join(tempDir(), 'shared-hooks');
     git(upstream, ['config', 'core.hooksPath', hooksDir]);
-    expect(cli(['install', upstream]).exitCode).toBe(0);
+    expect(cli(['install', '--force', upstream]).exitCode).toBe(0); // a dir outside the repo: --force (test/chained-hooks.test.ts)
     expect(existsSync(join(hooksDir, 'pre-receive'))).toBe(true);
     expect(existsSync(join(upstream, 'hooks', 'pre-receive'))).toBe(false);
 
@@ -143,7 +143,7 @@ describe('install', () => {
     const old = join(hooksDir, 'agent-hooks', '0.0.9');
     writeScript(join(old, 'pre-receive.mjs'), '');
     writeFileSync(join(hooksDir, 'pre-receive'), readFileSync(join(hooksDir, 'pre-receive'), 'utf8').replaceAll('0.1.0', '0.0.9'));
-    const r = cli(['install', upstream]);
+    const r = cli(['install', '--force', upstream]);
     expect(r.stdout).toMatch(/^update pre-receive stub /m);
     expect(r.stdout).toMatch(/^remove the code of version 0\.0\.9 /m);
     expect(existsSync(old)).toBe(false);

@@ -125,6 +125,8 @@ describe('pre-receive runs the sample', () => {
 
   it('runs two pushes at once in two directories; a test that uses git works; no tests for lock files only; a passed tree is not run again', async () => {
     const { upstream, a } = project();
+    // The tests write their host cwd outside their work tree: no sandbox here (test/sandbox.test.ts covers it).
+    git(upstream, ['config', 'agenthooks.testSandbox', 'off']);
     const marks = tempDir('agent-hooks-cwd-');
     const slow = `import test from 'node:test';\nimport { writeFileSync } from 'node:fs';\nimport { execFileSync } from 'node:child_process';\nimport { mkdtempSync, rmSync } from 'node:fs';\ntest('uses git and records its cwd', async () => {\n  const d = mkdtempSync('git-in-a-test-');\n  execFileSync('git', ['init', '-q', d]);\n  execFileSync('git', ['-C', d, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'x']);\n  rmSync(d, { recursive: true, force: true });\n  writeFileSync('${marks}/' + Math.random(), process.cwd());\n  await new Promise((r) => setTimeout(r, 1500));\n});\n`;
     const b = cloneAs(upstream, 'agent-2');

@@ -48,6 +48,8 @@ const POLICIES: unknown[] = [
   { test: { command: ['x'], files: ['x'], preexisting: 'reject' } },
   { test: { command: ['x'], files: ['x'], preexisting: 'acept' } },
   { test: { command: ['x'], files: ['x'], preexisting: true } },
+  { test: { command: ['x'], files: ['x'], network: true, setupNetwork: false } },
+  { test: { command: ['x'], files: ['x'], network: 'no' } },
   { leases: { exempt: [''] } },
   [],
 ];
