@@ -10,6 +10,8 @@
 //     [--agents 10] [--sample 0.1] [--mirrors DIR] [--cache DIR] [--json FILE] [--code DIR] [--write]
 // --write: replace the section of bench/RESULTS.md with this run's table. --cached-only: judge
 // only the bugs whose ground truth is cached (runs no suite; for a look while a run goes on).
+// --no-new: judge only the bugs with a cached full-suite run, confirming their failures (a run
+// cut short for time).
 // --mirrors DIR: clone from DIR/<owner>+<name>/repo instead of the network; --code DIR: measure
 // the selection code of another agent-hooks checkout (default: this one).
 import { spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ const { values: opts } = parseArgs({
     code: { type: 'string' },
     write: { type: 'boolean', default: false },
     'cached-only': { type: 'boolean', default: false },
+    'no-new': { type: 'boolean', default: false },
   },
 });
 const SECTION = '## Test selection on real projects (issue 19)';
@@ -75,7 +78,7 @@ async function groundTruth(name, project, dir, tests, bugs, baselineFailing) {
   const file = join(opts.cache, `${name}-truth-${project.commit.slice(0, 12)}-${opts.seed}.json`);
   const truth = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   for (const [i, bug] of bugs.entries()) {
-    if (opts['cached-only'] || truth[bug.id]?.confirmed) continue;
+    if (opts['cached-only'] || truth[bug.id]?.confirmed || (opts['no-new'] && !truth[bug.id])) continue;
     const path = join(dir, bug.path);
     const original = readFileSync(path, 'utf8');
     writeFileSync(path, applyBug(original, bug));
