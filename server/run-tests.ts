@@ -404,7 +404,11 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
       return done(lines, true);
     }
-    const recheck = result.spawnError ? undefined : await recheckFailures(slotRun, input, tree, run, selection);
+    // The reruns log on their own, so the push's log holds the one run it reports.
+    const rerunLog = logPath.replace(/\.log$/, '.rerun.log');
+    const rerun: SlotRun = { ...slotRun, isolated: isolatedIn(input.gitDir, sandbox, policy, slot, rerunLog, input.webhookUrl), logPath: rerunLog };
+    const recheck = result.spawnError ? undefined : await recheckFailures(rerun, input, tree, run, selection);
+    if (existsSync(rerunLog)) lines.push(`log of the reruns: ${rerunLog}`);
     if (!recheck) return done(lines, false);
     const { judged } = recheck;
     const excused = new Set([...judged.flaky, ...((policy.preexisting ?? 'accept') === 'accept' ? judged.preexisting : [])]);
