@@ -44,6 +44,9 @@ export async function check(repo: AgentRepo, range: string, ref: string | undefi
       changed: [...readChangedPaths(newOid, [oldOid], { ...repo.git, env }).keys()],
       ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       concurrency: input.testConcurrency,
+      claimsRef,
+      // A CI step has no bisector beside it: a red test is reported, its culprit not searched.
+      bisect: false,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     lines.push(...result.lines);

@@ -46,6 +46,11 @@ export interface Notification {
   claims: ClaimEvent[];
   /** For a rejected push: the rule lines (ERROR: ...), when `notify.rejections` is on. */
   rejected?: string[];
+  /**
+   * For a test found red on the claims ref (core/preexisting.ts): one line naming the test and the
+   * commit that turned it red. `pusher` is then that commit's agent, and `refs` is empty.
+   */
+  red?: string[];
 }
 
 /** A Slack incoming-webhook payload: blocks plus the plain `text` fallback, and the delivery's metadata. */
@@ -131,13 +136,17 @@ const section = (text: string): SectionBlock => ({ type: 'section', text: { type
  */
 export function buildSlackMessage(n: Notification, commitUrl?: string): SlackMessage {
   const link = (oid: string) => (commitUrl ? `<${commitUrl.replace('{oid}', oid)}|${short(oid)}>` : `\`${short(oid)}\``);
-  const title = n.rejected ? `${n.pusher} was refused a push to ${n.repo}` : `${n.pusher} pushed to ${n.repo}`;
+  const title = n.red ? `Tests are red on ${n.repo} since a commit by ${n.pusher}` : n.rejected ? `${n.pusher} was refused a push to ${n.repo}` : `${n.pusher} pushed to ${n.repo}`;
   const header: HeaderBlock = { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } };
   const blocks: KnownBlock[] = [header];
   const text: string[] = [title];
   if (n.rejected) {
     blocks.push(section(cap(n.rejected.map((l) => esc(l)), SECTION_LIMIT)));
     text.push(...n.rejected.slice(0, 20));
+  }
+  if (n.red) {
+    blocks.push(section(cap(n.red.map((l) => `:red_circle: ${esc(l)}`), SECTION_LIMIT)));
+    text.push(...n.red.slice(0, 20));
   }
   if (n.claims.length > 0) {
     blocks.push(section(cap(n.claims.map((c) => `:lock: ${esc(describeClaim(c))}`), SECTION_LIMIT)));

@@ -28,6 +28,8 @@ export interface TestPolicy {
   maxAffected?: number;
   /** How many recent commits of the claims ref are read for co-changes (default 2000; 0: none). */
   history?: number;
+  /** A test that fails on the claims ref's old tip too: `accept` the push with a WARNING (the default) or `reject` it. */
+  preexisting?: 'accept' | 'reject';
 }
 
 /** The landing queue's settings (DESIGN.md "The landing queue"); `wait` in seconds, `batch` entries. */
@@ -98,6 +100,11 @@ const testMap: Check = (v) => {
   return undefined;
 };
 
+const oneOf = (values: readonly string[]): Check => (v) => {
+  if (typeof v === 'string' && values.includes(v)) return undefined;
+  const guess = typeof v === 'string' ? suggest(v, [...values]) : undefined;
+  return `must be ${values.map((x) => JSON.stringify(x)).join(' or ')}, not ${showJson(v)}${guess ? ` (did you mean "${guess}"?)` : ''}`;
+};
 const fraction: Check = (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a number greater than 0 and at most 1');
 
 /** A relative POSIX path inside the repository: no leading `/`, no `.` or `..` segment, no `\`. */
@@ -135,6 +142,7 @@ const SCHEMA: Record<string, Record<string, Check>> = {
     map: testMap,
     maxAffected: fraction,
     history: (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100000 ? undefined : 'must be a whole number of commits from 0 to 100000'),
+    preexisting: oneOf(['accept', 'reject']),
   },
   notify: { rejections: boolean },
   queue: { enabled: boolean, required: boolean, batch: wholeNumber(1, 100), retries: wholeNumber(0, 5), wait: wholeSeconds(1, 86400) },

@@ -50,6 +50,7 @@ async function runTests(input: ReturnType<typeof readPushInput>): Promise<TestOu
       changed: run.changed,
       ...(input.claimsTip ? { claimsTip: input.claimsTip } : {}),
       concurrency: input.testConcurrency,
+      claimsRef: input.claimsRef,
       progress: (line) => process.stderr.write(`${line}\n`),
       webhookUrl: url,
     });

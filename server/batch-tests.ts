@@ -100,6 +100,10 @@ export async function runBatchTests(input: BatchTestInput): Promise<BatchTestRes
       git: input.git,
       refName: input.claimsRef,
       newOid: input.tip,
+      // A failing test is run again on the tip the batch was merged onto: one red there too is
+      // not the batch's fault (test.preexisting), as for a direct push.
+      claimsRef: input.claimsRef,
+      claimsTip: input.onto,
       policy: test,
       seed: selection.seed,
       changed: selection.changed,

@@ -6,14 +6,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync,
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { tryLock } from './pid-lock.js';
+import { clearRed, noteRed, readFileResult, readRedRecord, writeFileResult, type RunFileOnTree } from './red.js';
+import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
 import { redact } from './spool.js';
 import type { TestPolicy } from '../core/policy.js';
+import { formatFlaky, formatPreexisting, judgeFailures, type FailureJudgement, type FileResult } from '../core/preexisting.js';
 import { failuresFromOutput, formatTestReport, optionLikeTestFiles, selectionKey, setupKey, testArgv, toTestSelection, type TestRun, type TestSelection } from '../core/sampling.js';
 import { readTestSelection, readTreeFiles, recordFailures } from './test-evidence.js';
 import { formatTime, quote } from '../core/text.js';
 import { gitText, runGit, type GitOptions } from '../git/git.js';
-import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedRun } from './sandbox.js';
+import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedResult, type IsolatedRun, type SandboxDecision } from './sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
 export interface PushTestInput {
@@ -33,6 +36,10 @@ export interface PushTestInput {
   webhookUrl?: string;
   /** A selection made by the caller (the lander: the union of a batch's selections) instead of the pusher's. */
   selection?: TestSelection;
+  /** The claims ref (a failing test is run again on its tip before the push: `claimsTip`, none in an empty repo). */
+  claimsRef: string;
+  /** Whether a test found red on the old tip starts the bisector (hooks/red-bisector.ts); default true. */
+  bisect?: boolean;
 }
 
 /** Logs kept per repository; older ones are removed. */
@@ -149,9 +156,194 @@ function pruneLogs(dir: string): void {
   for (const old of logs.slice(0, Math.max(0, logs.length - KEEP_LOGS))) unlinkSync(join(dir, old));
 }
 
+/** The entries (path, blob oid) of a tree, recursively. */
+function treeEntries(tree: string, git: GitOptions): { oid: string; path: string }[] {
+  return runGit(['ls-tree', '-r', '-z', '--full-tree', tree], git).stdout.toString('utf8').split('\0').filter(Boolean).map((record) => {
+    const tab = record.indexOf('\t');
+    return { oid: record.slice(0, tab).split(' ')[2]!, path: record.slice(tab + 1) };
+  });
+}
+
+/** Runs an argv of pushed code in a work dir: sandboxed when the repo's sandbox mode says so, logged, redacted. */
+type Isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void) => Promise<IsolatedResult>;
+
+/**
+ * The runner of pushed code for one slot (DESIGN.md "Fast test sampling": a clean environment,
+ * the sandbox, the hard timeout): every run of a push, its reruns and the bisector's go through it.
+ */
+function isolatedIn(gitDir: string, sandbox: Exclude<SandboxDecision, { refused: string }>, policy: TestPolicy, slot: Slot, logPath: string, webhookUrl?: string): Isolated {
+  const base = statePaths(gitDir).tests;
+  // Unsandboxed, the slots live inside the bare repo: a test that runs git in its checkout must
+  // not find it. Sandboxed, nothing above /work exists, and the variable would name the repo.
+  const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
+  return (argv, work, network, onTick) => {
+    const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
+    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, webhookUrl));
+  };
+}
+
+/** Where a test runs: a taken slot, the runner of pushed code, the log, how to tell the pusher. */
+interface SlotRun {
+  gitDir: string;
+  git: GitOptions;
+  slot: Slot;
+  policy: TestPolicy;
+  isolated: Isolated;
+  logPath: string;
+  progress: (line: string) => void;
+}
+
+/**
+ * Puts `tree` in the slot's work dir (outside the bare repo's index and HEAD: the slot's own
+ * index, read-tree -u) and runs `test.setup` when the dependency state changed. Returns an error
+ * line (without the `ERROR: <ref>:` prefix) when the setup fails.
+ */
+async function prepareTree(run: SlotRun, tree: string): Promise<string | undefined> {
+  const { slot, policy, git } = run;
+  const work = join(slot.dir, 'work');
+  mkdirSync(work, { recursive: true });
+  runGit(['--work-tree', work, 'read-tree', '--reset', '-u', tree], { ...git, env: { ...git.env, GIT_INDEX_FILE: join(slot.dir, 'index') } });
+  if (!policy.setup) return undefined;
+  const key = setupKey(treeEntries(tree, git), policy);
+  const keyFile = join(slot.dir, 'setup-key');
+  if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) return undefined;
+  run.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
+  rmSync(keyFile, { force: true });
+  const setup = await run.isolated(policy.setup, work, policy.setupNetwork ?? true);
+  if (setup.exitCode !== 0) return `test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? (setup.signal ? `signal ${setup.signal}` : `exit code ${setup.exitCode}`)})`}; fix: see ${run.logPath}`;
+  writeFileSync(keyFile, key);
+  return undefined;
+}
+
+/**
+ * Runs one test file alone on the tree already in the slot's work dir: `pass` when the command
+ * exits 0, else `fail` (a timeout or a failed setup is a failure too).
+ */
+async function runFileHere(run: SlotRun, file: string | readonly string[]): Promise<FileResult> {
+  const result = await run.isolated(testArgv(run.policy.command, typeof file === 'string' ? [file] : file), join(run.slot.dir, 'work'), run.policy.network ?? false);
+  return result.exitCode === 0 && !result.timedOut ? 'pass' : 'fail';
+}
+
+/**
+ * Runs one test file on a tree in a slot it holds, with the result cached by tree, file and
+ * command (server/red.ts): a tree is immutable, so each file runs at most once on it. Used on
+ * the claims ref's old tip and by the bisector.
+ */
+async function runFileOnTree(run: SlotRun, tree: string, file: string): Promise<FileResult> {
+  const cached = readFileResult(run.gitDir, tree, file, run.policy.command);
+  if (cached) return cached;
+  const problem = await prepareTree(run, tree);
+  const result = problem ? 'fail' : await runFileHere(run, file);
+  if (!problem) writeFileResult(run.gitDir, tree, file, run.policy.command, result);
+  return result;
+}
+
+/**
+ * A runner of one test file on one tree for the bisector (hooks/red-bisector.ts): takes a test
+ * slot per run (so it never holds one while pushes wait), in the same clean environment and
+ * sandbox as a push's tests, and logs to `<state>/test/logs/bisect.log`. A sandbox that is
+ * required but cannot run makes every run a failure (the bisect then says `unknown`).
+ */
+export function bisectRunner(gitDir: string, git: GitOptions, policy: TestPolicy, concurrency: number): RunFileOnTree {
+  const logDir = join(statePaths(gitDir).tests, 'logs');
+  return async (tree, file) => {
+    const cached = readFileResult(gitDir, tree, file, policy.command);
+    if (cached) return cached;
+    mkdirSync(logDir, { recursive: true });
+    // The same sandbox as a push's tests; a repo that refuses to run tests unsandboxed fails the probe.
+    const chosen = readSandboxMode(git);
+    const sandbox = decideSandbox('problem' in chosen ? 'required' : chosen.mode, () => probeSandbox());
+    if ('refused' in sandbox) return 'fail';
+    const slot = await acquireSlot(gitDir, concurrency, policy.timeout, () => {});
+    try {
+      const logPath = join(logDir, 'bisect.log');
+      return await runFileOnTree({ gitDir, git, slot, policy, isolated: isolatedIn(gitDir, sandbox, policy, slot, logPath), logPath, progress: () => {} }, tree, file);
+    } finally {
+      slot.release();
+    }
+  };
+}
+
+/** At most this many failing files are run again (on a retry and on the old tip); more blames the push as before. */
+export const MAX_RECHECK = 10;
+
+/** What the rerun of a failed test run found: the judgement, and the WARNING lines for the files not blamed. */
+interface Recheck {
+  judged: FailureJudgement;
+  warnings: string[];
+  /** The run failed, but every file passed on its own on a retry: the run as a whole was flaky. */
+  runFlaky: boolean;
+}
+
+/**
+ * Runs the failing files of a failed test run again (DESIGN.md "Failures that predate the push
+ * are not its fault"): each alone on the same tree (passing now: flaky), then those still failing
+ * on the claims ref's old tip (failing there too: pre-existing, noted for the bisector). The
+ * failing files are those of the JUnit report; without one, those the failure lines name when
+ * the other selected files pass together on a rerun; else every selected file, each run alone.
+ * Returns undefined when nothing can be rechecked (a timeout, files that did not run, no old tip,
+ * or more than {@link MAX_RECHECK} failing files).
+ */
+async function recheckFailures(run: SlotRun, input: PushTestInput, tree: string, testRun: TestRun, selection: TestSelection): Promise<Recheck | undefined> {
+  if (testRun.timedOut || testRun.missing.length > 0) return undefined;
+  let known = testRun.failedFiles !== undefined && testRun.failedFiles.length > 0;
+  let candidates = known ? testRun.failedFiles! : selection.files;
+  if (!known) {
+    // No report: the files the failure lines name are the suspects, once the others pass together.
+    const named = selection.files.filter((f) => testRun.failures.some((l) => l.includes(f)));
+    const rest = selection.files.filter((f) => !named.includes(f));
+    if (named.length > 0 && named.length <= MAX_RECHECK && rest.length > 0 && (await runFileHere(run, rest)) === 'pass') {
+      known = true;
+      candidates = named;
+    }
+  }
+  if (candidates.length === 0 || candidates.length > MAX_RECHECK) return undefined;
+  input.progress(`agent-hooks: running ${candidates.length} failing test file${candidates.length === 1 ? '' : 's'} again (a retry, then on ${input.claimsRef.replace(/^refs\/heads\//, '')} before this push)`);
+  const retry = new Map<string, FileResult>();
+  for (const file of candidates) retry.set(file, await runFileHere(run, file));
+  // Without a report, a file that passes alone is one that did not fail: only the run as a whole can be flaky.
+  const failing = known ? candidates : candidates.filter((f) => retry.get(f) === 'fail');
+  if (failing.length === 0) {
+    const named = candidates.filter((f) => testRun.failures.some((l) => l.includes(f)));
+    const what = named.length > 0 ? ` (failures named ${named.join(', ')})` : '';
+    return { judged: { blamed: [], flaky: [], preexisting: [] }, warnings: [`WARNING: ${input.refName}: the test run failed${what}, then each of its ${candidates.length} files passed on a retry of the same tree ${tree.slice(0, 10)} (flaky); not blamed on this push`], runFlaky: true };
+  }
+  const onOldTip = new Map<string, FileResult>();
+  const oldTip = input.claimsTip;
+  if (oldTip) {
+    const oldTree = gitText(['rev-parse', `${oldTip}^{tree}`], input.git);
+    for (const file of failing) {
+      if (retry.get(file) === 'pass') continue;
+      const present = runGit(['ls-tree', '--name-only', oldTree, '--', file], input.git).stdout.toString('utf8').trim() !== '';
+      if (present) onOldTip.set(file, await runFileOnTree(run, oldTree, file));
+    }
+  }
+  const judged = judgeFailures(failing, retry, onOldTip);
+  const mode = input.policy.preexisting ?? 'accept';
+  const warnings = judged.flaky.map((f) => formatFlaky(f, tree));
+  let newRed = false;
+  for (const test of judged.preexisting) {
+    const { policy } = input;
+    newRed = noteRed(input.gitDir, { ref: input.claimsRef, test, redAt: oldTip!, seen: formatTime(Date.now()), state: 'bisecting', announced: false, command: policy.command, ...(policy.setup ? { setup: policy.setup } : {}), ...(policy.setupInputs ? { setupInputs: policy.setupInputs } : {}), timeout: policy.timeout }) || newRed;
+    const record = readRedRecord(input.gitDir, input.claimsRef, test);
+    warnings.push(formatPreexisting(test, input.claimsRef, record?.culprit, mode));
+  }
+  if (newRed && input.bisect !== false) {
+    try {
+      startWorker('red-bisector', input.gitDir);
+    } catch {
+      // no process to spare: the next push that sees the test red starts it
+    }
+  }
+  return { judged, warnings, runFlaky: false };
+}
+
 /**
  * Runs the sampled tests of one pushed ref and returns the report lines and whether they passed.
- * A tree that already passed the same selection is not run again.
+ * A tree that already passed the same selection is not run again. When tests fail, the failing
+ * files are run again ({@link recheckFailures}): flaky files and (with `test.preexisting` accept,
+ * the default) files that fail on the claims ref's old tip too are reported with a WARNING and
+ * not held against the push.
  */
 export async function runPushTests(input: PushTestInput): Promise<{ lines: string[]; passed: boolean; selection?: TestSelection }> {
   const { policy, git } = input;
@@ -183,31 +375,14 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const sandbox = decideSandbox(chosen.mode, () => probeSandbox());
   if ('refused' in sandbox) return { lines: [`ERROR: ${input.refName}: ${sandbox.refused}`], passed: false, selection };
   const warnings = 'warning' in sandbox && sandbox.warning ? [`WARNING: ${input.refName}: ${sandbox.warning}`] : [];
-  // Unsandboxed, the slots live inside the bare repo: a test that runs git in its checkout must
-  // not find it. Sandboxed, nothing above /work exists, and the variable would name the repo.
-  const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
-  const isolated = (argv: readonly string[], work: string, network: boolean, onTick?: (s: number) => void): Promise<Awaited<ReturnType<typeof runIsolated>>> => {
-    const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(input.gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
-    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, input.webhookUrl));
-  };
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');
-    mkdirSync(work, { recursive: true });
-    // The pushed tree, outside the bare repo's index and HEAD: the slot's own index, read-tree -u.
-    runGit(['--work-tree', work, 'read-tree', '--reset', '-u', tree], { ...git, env: { ...git.env, GIT_INDEX_FILE: join(slot.dir, 'index') } });
-    if (policy.setup) {
-      const key = setupKey(entries, policy);
-      const keyFile = join(slot.dir, 'setup-key');
-      if (!existsSync(keyFile) || readFileSync(keyFile, 'utf8') !== key) {
-        input.progress(`agent-hooks: dependencies changed; running ${policy.setup.join(' ')}`);
-        const setup = await isolated(policy.setup, work, policy.setupNetwork ?? true);
-        if (setup.exitCode !== 0) {
-          return { lines: [...warnings, `ERROR: ${input.refName}: test setup ${policy.setup.join(' ')} ${setup.timedOut ? `timed out after ${setup.seconds} s` : `failed (${setup.spawnError ?? (setup.signal ? `signal ${setup.signal}` : `exit code ${setup.exitCode}`)})`}; fix: see ${logPath}`], passed: false, selection };
-        }
-        writeFileSync(keyFile, key);
-      }
-    }
+    const isolated = isolatedIn(input.gitDir, sandbox, policy, slot, logPath, input.webhookUrl);
+    const slotRun: SlotRun = { gitDir: input.gitDir, git, slot, policy, isolated, logPath, progress: input.progress };
+    // The pushed tree, outside the bare repo's index and HEAD, and its dependencies.
+    const problem = await prepareTree(slotRun, tree);
+    if (problem) return { lines: [...warnings, `ERROR: ${input.refName}: ${problem}`].map((l) => redact(l, input.webhookUrl)), passed: false, selection };
     const report = policy.junit ? join(work, policy.junit) : undefined;
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
@@ -230,13 +405,31 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     run.failures = run.failures.map((f) => f.split(`file://${inside}/`).join('').split(`${inside}/`).join(''));
     const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
     const { passed } = formatted;
-    const lines = [...warnings, formatted.lines[0]!, ...notes, ...formatted.lines.slice(1)];
+    const lines = [formatted.lines[0]!, ...notes, ...formatted.lines.slice(1)];
     if (!passed && !run.timedOut) recordFailures(state.home, input.changed, run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f))));
+    const done = (out: string[], ok: boolean) => ({ lines: [...warnings, ...out].map((l) => redact(l, input.webhookUrl)), passed: ok, selection });
+    // Red tests of the claims ref that pass on a tree pushed to it are green again.
+    if (input.refName === input.claimsRef && !run.timedOut && run.missing.length === 0) {
+      const green = passed ? selection.files : run.failedFiles && run.failedFiles.length > 0 ? selection.files.filter((f) => !run.failedFiles!.includes(f)) : [];
+      clearRed(input.gitDir, input.claimsRef, green);
+    }
     if (passed) {
       mkdirSync(join(base, 'passed'), { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
+      return done(lines, true);
     }
-    return { lines: lines.map((l) => redact(l, input.webhookUrl)), passed, selection };
+    // The reruns log on their own, so the push's log holds the one run it reports.
+    const rerunLog = logPath.replace(/\.log$/, '.rerun.log');
+    const rerun: SlotRun = { ...slotRun, isolated: isolatedIn(input.gitDir, sandbox, policy, slot, rerunLog, input.webhookUrl), logPath: rerunLog };
+    const recheck = result.spawnError ? undefined : await recheckFailures(rerun, input, tree, run, selection);
+    if (existsSync(rerunLog)) lines.push(`log of the reruns: ${rerunLog}`);
+    if (!recheck) return done(lines, false);
+    const { judged } = recheck;
+    const excused = new Set([...judged.flaky, ...((policy.preexisting ?? 'accept') === 'accept' ? judged.preexisting : [])]);
+    const cleared = recheck.runFlaky || judged.blamed.length + judged.preexisting.length + judged.flaky.length === excused.size;
+    // An ERROR line is dropped when the push is cleared, or when it names only an excused file.
+    const kept = lines.filter((l) => !l.startsWith('ERROR: ') || (!cleared && ![...excused].some((f) => l.includes(f))));
+    return done([kept[0]!, ...recheck.warnings, ...kept.slice(1)], cleared);
   } finally {
     slot.release();
   }

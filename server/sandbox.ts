@@ -17,7 +17,7 @@
 // A fresh pid namespace whose init dies with bwrap (--die-with-parent): when the command exits or
 // the hard timeout SIGKILLs bwrap, every process the test started dies with it.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, lstatSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { formatTime } from '../core/text.js';
@@ -250,7 +250,8 @@ export function runIsolated(run: IsolatedRun): Promise<IsolatedResult> {
     const log = run.logPath ? openSync(run.logPath, 'a') : undefined;
     const where = sandboxed ? `sandboxed at ${SANDBOX_WORK_DIR}, ${run.network ? 'with' : 'no'} network` : `in ${run.workDir}, not sandboxed`;
     if (log !== undefined) writeSync(log, `$ ${run.argv.join(' ')}   (${where}, ${formatTime(started)})\n`);
-    let written = 0;
+    // The cap is for the whole log: reruns of failing files (a retry, the old tip) append to it.
+    let written = log !== undefined ? fstatSync(log).size : 0;
     let tail: string[] = [];
     let partial = '';
     let timedOut = false;

@@ -22,7 +22,10 @@ export const STATE_DIR = 'agent-hooks';
  * - `history-cache`: the path lists of the claims ref's recent commits (server/test-evidence.ts);
  * - `failed-before.json`: which test files failed when which paths changed (server/test-evidence.ts);
  * - `test/`: pooled test work trees (`slot-N`), dependency states and test logs;
- * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`).
+ * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`);
+ * - `red/`: one record per red test of the claims ref (`<hash>.json`, core/preexisting.ts RedRecord);
+ * - `test/results/`: the result of one test file on one tree (`pass` or `fail`), keyed by tree,
+ *   file and command, so a rerun on the old tip or a bisect step runs each once.
  */
 export function statePaths(gitDir: string) {
   const home = join(gitDir, STATE_DIR);
@@ -41,6 +44,8 @@ export function statePaths(gitDir: string) {
     workers: join(home, 'workers'),
     workerLock: (name: string) => join(home, 'workers', `${name}.lock`),
     workerLog: (name: string) => join(home, 'workers', `${name}.log`),
+    red: join(home, 'red'),
+    testResults: join(home, 'test', 'results'),
   };
 }
 

@@ -193,7 +193,8 @@ describe('pre-receive runs the sample', () => {
 
     // A push that changes only lock files runs no tests, even with a command that always fails.
     sync(a);
-    commit(a, { 'agent-hooks.json': JSON.stringify({ test: { ...POLICY, command: ['node', '-e', 'process.exit(1)'] } }) }, 'tests that always fail');
+    // (test.preexisting reject: else a command that fails on every tree fails on main before the push too, which is not blamed.)
+    commit(a, { 'agent-hooks.json': JSON.stringify({ test: { ...POLICY, command: ['node', '-e', 'process.exit(1)'], preexisting: 'reject' } }) }, 'tests that always fail');
     expect(push(a).exitCode).toBe(0); // judged by the policy before it
     commit(a, { 'README.md': 'code change\n' });
     expect(push(a).exitCode).toBe(1);
