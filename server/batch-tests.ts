@@ -117,7 +117,11 @@ export async function runBatchTests(input: BatchTestInput): Promise<BatchTestRes
     result.lines = run.lines.filter((l) => !l.startsWith('reproduce: '));
     input.log(`tests of ${input.tip.slice(0, 10)} (${selection.files.length} files) ${run.passed ? 'passed' : 'failed'} in ${Math.round((Date.now() - before) / 1000)} s`);
     if (run.passed) {
+      // A failure the lander's retry cleared, or one the test stage itself found flaky (it reruns
+      // a failing file alone on the same tree: server/run-tests.ts).
+      const flakyInRun = run.lines.filter((l) => /^WARNING: .* \(flaky\); not blamed on this push$/.test(l)).map((l) => l.replace(/^WARNING: /, ''));
       if (firstFailure) result.flaky = firstFailure;
+      else if (flakyInRun.length > 0) result.flaky = flakyInRun;
       return { ...result, passed: true };
     }
     firstFailure ??= result.lines.filter((l) => l.startsWith('ERROR: '));

@@ -36,11 +36,38 @@ export function cli(args: string[], options: { cwd?: string; env?: Record<string
   return { exitCode: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temp dir removed when the current test finishes. */
+/**
+ * Ends the processes still working in `dir` once its test is over: detached workers a push
+ * started (the lander, the red-test bisector, the Slack sender: each names its bare repo in its
+ * arguments) and what they run. They write into the repo until they end, so removing it under
+ * them fails with ENOTEMPTY.
+ */
+function stopProcessesIn(dir: string): void {
+  const list = () =>
+    spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null && m[2]!.includes(dir) && Number(m[1]) !== process.pid)
+      .map((m) => Number(m[1]));
+  for (const pid of list()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const end = Date.now() + 5000;
+  while (list().length > 0 && Date.now() < end) spawnSync('sleep', ['0.05']);
+}
+
+/** A temp dir removed when the current test finishes (after the processes still working in it). */
 export function tempDir(prefix = 'agent-hooks-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retries: a detached Slack sender started by a push may still be writing its log.
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  // Retries: a process that just ended may have left its last write in flight.
+  onTestFinished(() => {
+    stopProcessesIn(dir);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  });
   return dir;
 }
 
