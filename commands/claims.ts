@@ -123,9 +123,9 @@ export function status(repo: AgentRepo, taskId: string | undefined): StatusOutco
   const claims = taskId ? state.claims.filter((c) => c.taskId === taskId) : state.claims;
   const recent = oid && !taskId ? readRecentPushes(repo, oid, STATUS_RECENT) : [];
   const invalid = taskId ? state.invalid.filter((i) => i.path.slice(state.policy.locks.dir.length + 1).replace(/\.(json|txt)$/, '') === taskId) : state.invalid;
-  const report = statusJson(viewRef(repo), oid, claims, recent, now, repo.agent.id, invalid);
-  warnings.push(...state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`));
   const lost = readLostClaims(repo, state.claims, now);
+  const report = statusJson(viewRef(repo), oid, claims, recent, now, repo.agent.id, invalid, lost);
+  warnings.push(...state.problems.map((p) => `WARNING: ${viewRef(repo)}: agent-hooks.json: ${p} (the defaults apply)`));
   if (taskId && claims.length === 0) return { kind: 'no-claim', task: taskId, ref: viewRef(repo), warnings, lost, invalid };
   return { kind: 'status', report, warnings, lost };
 }

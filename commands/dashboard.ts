@@ -15,6 +15,7 @@ import { cleanGitEnv, identityNameOf, type GitOptions } from '../git/git.js';
 import { gitTextAsync, listTreeAsync, readObjectsAsync, runGitAsync, type AsyncGitOptions } from '../git/git-async.js';
 import { readServerConfig } from '../server/read-push.js';
 import { readRecentEvents } from '../server/events-log.js';
+import { listRedRecords } from '../server/red.js';
 import { statePaths } from '../server/state.js';
 import { viewRef, type AgentRepo } from './agent-repo.js';
 import { parseRecentPushes, recentPushesArgs, STATUS_RECENT } from './claims.js';
@@ -121,31 +122,9 @@ async function readBatch(rows: readonly RefRow[], git: AsyncGitOptions): Promise
   return parseBatchMessage(text.slice(text.indexOf('\n\n') + 2), formatTime(marker.time)) ?? null;
 }
 
-/**
- * The red tests of the claims ref: the records the test stage keeps in
- * `<git-dir>/agent-hooks/red/*.json` (one per ref and test), read defensively.
- */
+/** The red tests of the claims ref: the test stage's records (server/red.ts), as the dashboard shows them. */
 function readRedTests(gitDir: string, claimsRef: string): RedTest[] {
-  const dir = join(statePaths(gitDir).home, 'red');
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
-    } catch {
-      return [];
-    }
-    if (r === null || typeof r !== 'object' || r.ref !== claimsRef || typeof r.test !== 'string' || typeof r.seen !== 'string') return [];
-    const state = r.state === 'found' || r.state === 'unknown' ? r.state : 'bisecting';
-    const c = r.culprit as Record<string, unknown> | undefined;
-    const culprit = c && isOid(c.oid) && typeof c.agent === 'string' && typeof c.subject === 'string' ? { oid: c.oid, agent: c.agent, subject: c.subject } : undefined;
-    return [{ test: r.test, seen: r.seen, state, ...(culprit ? { culprit } : {}) }];
-  });
+  return listRedRecords(gitDir, claimsRef).map((r) => ({ test: r.test, seen: r.seen, state: r.state, ...(r.culprit ? { culprit: r.culprit } : {}) }));
 }
 
 /** A verdict note's JSON, or undefined when it is not one (notes are written by the lander, but read defensively). */
@@ -201,12 +180,12 @@ async function readVerdicts(git: AsyncGitOptions): Promise<LandVerdict[]> {
 }
 
 /**
- * Reads the time a passed-tests marker (`agent-hooks/test/passed/*`: `<time> <oid>`) names the
+ * Reads the time a passed-tests marker (server/state.ts `testPassed`: `<time> <oid>`) names the
  * claims ref's tip, keeping what it read in `cache` (markers never change).
  */
 function readTipPassedAt(gitDir: string, tip: string | undefined, cache: Map<string, string>): string | undefined {
   if (!tip) return undefined;
-  const dir = join(gitDir, 'agent-hooks', 'test', 'passed');
+  const dir = statePaths(gitDir).testPassed;
   let names: string[];
   try {
     names = readdirSync(dir);

@@ -36,6 +36,45 @@ export interface RedRecord {
   timeout: number;
 }
 
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/**
+ * A red record read back from the state dir (server/red.ts), checked field by field: undefined
+ * when it is not JSON or lacks a field the bisector or the dashboard needs (a torn or foreign
+ * file is no record). A culprit whose oid is not a full hex oid, or whose agent or subject is not
+ * a string, is dropped (the record stays, as if still bisecting its culprit).
+ */
+export function parseRedRecord(text: string): RedRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.ref !== 'string' || typeof r.test !== 'string' || typeof r.redAt !== 'string' || typeof r.seen !== 'string') return undefined;
+  if (r.state !== 'bisecting' && r.state !== 'found' && r.state !== 'unknown') return undefined;
+  if (!isStrings(r.command) || typeof r.timeout !== 'number') return undefined;
+  const c = r.culprit as Record<string, unknown> | undefined;
+  const culprit = c && typeof c === 'object' && typeof c.oid === 'string' && OID.test(c.oid) && typeof c.agent === 'string' && typeof c.subject === 'string' ? { oid: c.oid, agent: c.agent, subject: c.subject } : undefined;
+  return {
+    ref: r.ref,
+    test: r.test,
+    redAt: r.redAt,
+    seen: r.seen,
+    state: r.state,
+    ...(culprit ? { culprit } : {}),
+    ...(typeof r.since === 'string' ? { since: r.since } : {}),
+    announced: r.announced === true,
+    command: r.command,
+    ...(isStrings(r.setup) ? { setup: r.setup } : {}),
+    ...(isStrings(r.setupInputs) ? { setupInputs: r.setupInputs } : {}),
+    timeout: r.timeout,
+  };
+}
+
 /** How each failing test file of a push was judged after the reruns. */
 export interface FailureJudgement {
   /** Failed, and passed on the claims ref's old tip (or is new): the push broke it. */

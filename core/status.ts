@@ -2,6 +2,7 @@
 // and as stable JSON. Pure.
 import type { Claim } from './claim.js';
 import type { InvalidLockFile } from './claims-rules.js';
+import type { LostClaim } from './session.js';
 import { formatTime } from './text.js';
 
 /** One commit on the claims ref, newest first; `time` in epoch ms. */
@@ -24,10 +25,16 @@ export interface StatusJson {
   /** Files of the locks dir that are not valid lock files: they claim nothing (one entry per problem). */
   invalid: InvalidLockFile[];
   recent: { oid: string; time: string; author: string; subject: string }[];
+  /**
+   * The caller's claims it lost (core/session.ts findLostClaims), also named in WARNING lines:
+   * `expiredAt` RFC 3339; `heldBy` and `heldUntil` when another agent holds the task now
+   * (`kind` `taken`). Empty without an agent id, and in the bare repo (the dashboard).
+   */
+  lost: { task: string; kind: LostClaim['kind']; expiredAt: string; heldBy?: string; heldUntil?: string }[];
 }
 
-/** Builds the JSON form of the status; `me` is the caller's agent id, `invalid` the locks dir's invalid files. */
-export function statusJson(ref: string, oid: string | undefined, claims: readonly Claim[], recent: readonly RecentPush[], now: number, me?: string, invalid: readonly InvalidLockFile[] = []): StatusJson {
+/** Builds the JSON form of the status; `me` is the caller's agent id, `invalid` the locks dir's invalid files, `lost` the caller's lost claims. */
+export function statusJson(ref: string, oid: string | undefined, claims: readonly Claim[], recent: readonly RecentPush[], now: number, me?: string, invalid: readonly InvalidLockFile[] = [], lost: readonly LostClaim[] = []): StatusJson {
   return {
     ref,
     oid: oid ?? null,
@@ -49,6 +56,7 @@ export function statusJson(ref: string, oid: string | undefined, claims: readonl
       })),
     invalid: [...invalid],
     recent: recent.map((r) => ({ oid: r.oid, time: formatTime(r.time), author: r.author, subject: r.subject })),
+    lost: lost.map((l) => ({ task: l.taskId, kind: l.kind, expiredAt: formatTime(l.expiredAt), ...(l.holder !== undefined ? { heldBy: l.holder } : {}), ...(l.holderExpiresAt !== undefined ? { heldUntil: formatTime(l.holderExpiresAt) } : {}) })),
   };
 }
 

@@ -14,6 +14,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fetchClaims, NotARepositoryError, openAgentRepo, readClaimsState, readViewOid, type AgentRepo } from '../commands/agent-repo.js';
 import { claim, readLostClaims, release, renew, status } from '../commands/claims.js';
+import { land } from '../commands/land.js';
 import { push } from '../commands/push.js';
 import { testFast } from '../commands/test.js';
 import type { Claim } from '../core/claim.js';
@@ -174,15 +175,21 @@ export function createMcpServer(ctx: McpContext): McpServer {
   server.registerTool('check_paths', { description: 'May I edit these paths? Names the agent, task and glob holding each leased one. Paths relative to the repository (or absolute).', inputSchema: { paths: z.array(z.string()).min(1).max(1000) } }, (args) =>
     call(ctx, false, (repo) => checkPaths(repo, args.paths), () => false),
   );
-  // push and test_fast can take minutes (the server's tests, the local tests): each runs in a
+  // push, land and test_fast can take minutes (the server's tests, the local tests): each runs in a
   // child process, so the server keeps answering, and a cancelled call or a client that goes
   // away ends the child's whole process group.
   server.registerTool('push', { description: 'git push with your agent id (-o agent=<id>); on a non-fast-forward: fetch, rebase, retry; never forces. The server\'s ERROR lines on a refusal.', inputSchema: PUSH_INPUT }, (args, extra) => callInChild(ctx, 'push', args, extra.signal));
+  server.registerTool('land', { description: 'Put HEAD in the landing queue of the claims branch (refs/land/<agent>/<topic>) and, unless wait is false, wait for the verdict: landed; ejected (isError, exit 1); held by another agent (isError, exit 3).', inputSchema: LAND_INPUT }, (args, extra) => callInChild(ctx, 'land', args, extra.signal));
   server.registerTool('test_fast', { description: "Run the sample of tests the server's pre-receive would run for your push, on this working tree (output in the result).", inputSchema: TEST_INPUT }, (args, extra) => callInChild(ctx, 'test_fast', args, extra.signal));
   return server;
 }
 
 const PUSH_INPUT = { args: z.array(z.string()).optional().describe('git push arguments, e.g. ["origin", "HEAD:main"]') };
+const LAND_INPUT = {
+  topic: z.string().optional().describe('the queue topic (default: the current branch)'),
+  wait: z.boolean().optional().describe('wait for the verdict (default true)'),
+  timeout: z.number().positive().optional().describe('seconds to wait (default: policy queue.wait)'),
+};
 const TEST_INPUT = { all: z.boolean().optional().describe('run every test file') };
 
 /** The slow tools, run in a child process (`node mcp.mjs --call <tool> <json>`); arguments are checked again there. */
@@ -190,6 +197,15 @@ const SLOW_TOOLS: Record<string, (ctx: McpContext, args: unknown) => Promise<Cal
   push: (ctx, raw) => {
     const args = z.object(PUSH_INPUT).parse(raw);
     return call(ctx, true, (repo) => fromCommand(push(repo, args.args ?? [])));
+  },
+  land: (ctx, raw) => {
+    const args = z.object(LAND_INPUT).parse(raw);
+    return call(ctx, true, async (repo) => {
+      // The progress lines (queued as <ref>, queued at position N, testing a batch of K) come first, as the CLI prints them.
+      const progress: string[] = [];
+      const r = await land(repo, { wait: args.wait ?? true, timeoutS: args.timeout, topic: args.topic, progress: (line) => progress.push(line) });
+      return { result: { kind: r.kind, ...(r.note ? { note: r.note } : {}) }, exitCode: r.exitCode, lines: [...progress, ...r.lines] };
+    });
   },
   test_fast: (ctx, raw) => {
     const args = z.object(TEST_INPUT).parse(raw);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nextBisectStep, type Culprit, type FileResult, type RedRecord } from '../core/preexisting.js';
+import { nextBisectStep, parseRedRecord, type Culprit, type FileResult, type RedRecord } from '../core/preexisting.js';
 import { runGit, type GitOptions } from '../git/git.js';
 import { statePaths } from './state.js';
 
@@ -22,24 +22,33 @@ function writeAtomic(path: string, text: string): void {
 /** The file of the record of `test` on `ref`. */
 const recordPath = (gitDir: string, ref: string, test: string) => join(statePaths(gitDir).red, `${hash(ref, test)}.json`);
 
-/** The record of a red test, or undefined (none, or unreadable: treated as none). */
+/** The record of a red test, or undefined (none, or unreadable or malformed: treated as none; core/preexisting.ts parseRedRecord). */
 export function readRedRecord(gitDir: string, ref: string, test: string): RedRecord | undefined {
   try {
-    return JSON.parse(readFileSync(recordPath(gitDir, ref, test), 'utf8')) as RedRecord;
+    return parseRedRecord(readFileSync(recordPath(gitDir, ref, test), 'utf8'));
   } catch {
     return undefined;
   }
 }
 
-/** Every red record of the repo, oldest first by `seen`. */
-export function listRedRecords(gitDir: string): RedRecord[] {
+/**
+ * Every red record of the repo (`statePaths(gitDir).red`), or only those of `ref` when given,
+ * oldest first by `seen`. Unreadable or malformed files are skipped (parseRedRecord).
+ */
+export function listRedRecords(gitDir: string, ref?: string): RedRecord[] {
   const dir = statePaths(gitDir).red;
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names
     .flatMap((f) => {
       try {
-        return [JSON.parse(readFileSync(join(dir, f), 'utf8')) as RedRecord];
+        const r = parseRedRecord(readFileSync(join(dir, f), 'utf8'));
+        return r && (ref === undefined || r.ref === ref) ? [r] : [];
       } catch {
         return [];
       }

@@ -361,7 +361,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const notes = picked?.notes ?? [];
   if (selection.files.length === 0) return { lines: [`Tests: none (no file matches test.files ${policy.files.join(', ')})`], passed: true };
   const base = statePaths(input.gitDir).tests;
-  const passedMarker = join(base, 'passed', selectionKey(tree, policy.command, selection.files));
+  const passedMarker = join(statePaths(input.gitDir).testPassed, selectionKey(tree, policy.command, selection.files));
   if (existsSync(passedMarker)) {
     return { lines: [`Tests: tree ${tree.slice(0, 10)} already passed these ${selection.files.length} files (seed ${input.seed}); not run again`], passed: true, selection };
   }
@@ -414,7 +414,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
       clearRed(input.gitDir, input.claimsRef, green);
     }
     if (passed) {
-      mkdirSync(join(base, 'passed'), { recursive: true });
+      mkdirSync(statePaths(input.gitDir).testPassed, { recursive: true });
       writeFileSync(passedMarker, `${formatTime(Date.now())} ${input.newOid}\n`);
       return done(lines, true);
     }

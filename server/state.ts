@@ -24,6 +24,8 @@ export const STATE_DIR = 'agent-hooks';
  * - `test/`: pooled test work trees (`slot-N`), dependency states and test logs;
  * - `workers/`: one pid lock per detached worker (`<name>.lock`) and its log (`<name>.log`);
  * - `red/`: one record per red test of the claims ref (`<hash>.json`, core/preexisting.ts RedRecord);
+ * - `test/passed/`: one marker per test run that passed (`<time> <commit oid>`, server/run-tests.ts),
+ *   read by the dashboard for "green since";
  * - `test/results/`: the result of one test file on one tree (`pass` or `fail`), keyed by tree,
  *   file and command, so a rerun on the old tip or a bisect step runs each once.
  */
@@ -46,6 +48,7 @@ export function statePaths(gitDir: string) {
     workerLog: (name: string) => join(home, 'workers', `${name}.log`),
     red: join(home, 'red'),
     testResults: join(home, 'test', 'results'),
+    testPassed: join(home, 'test', 'passed'),
   };
 }
 

@@ -8,7 +8,7 @@ const T = (s: number) => `2026-11-30T12:00:${String(s).padStart(2, '0')}Z`;
 const ms = (s: number) => Date.parse(T(s));
 const input = (over: Partial<DashboardInput> = {}): DashboardInput => ({
   repo: 'upstream',
-  status: { ref: 'refs/heads/main', oid: 'a'.repeat(40), now: T(59), me: null, invalid: [], claims: [{ task: 'parser', agent: 'agent-1', mine: false, path: 'current_tasks/parser.txt', started: T(1), expires: T(50), active: true, left: 100, files: ['src/**'], description: null }], recent: [] },
+  status: { ref: 'refs/heads/main', oid: 'a'.repeat(40), now: T(59), me: null, invalid: [], claims: [{ task: 'parser', agent: 'agent-1', mine: false, path: 'current_tasks/parser.txt', started: T(1), expires: T(50), active: true, left: 100, files: ['src/**'], description: null }], recent: [], lost: [] },
   claimsLog: [{ oid: 'b'.repeat(40), time: ms(5), author: 'agent-2', subject: 'claim lexer' }],
   queue: [{ ref: 'refs/land/agent-3/x', agent: 'agent-3', topic: 'x', oid: 'c'.repeat(40), subject: 'x', time: T(7) }],
   verdicts: [{ time: T(9), oid: 'd'.repeat(40), agent: 'agent-2', subject: 'y', state: 'ejected', reason: 'tests failed', errors: ['ERROR: t'] }],
@@ -24,8 +24,8 @@ describe('assembleDashboard', () => {
     const d = assembleDashboard(input());
     expect(d.activity.map((r) => `${r.time.slice(17, 19)} ${r.kind} ${r.agent}`)).toEqual(['09 ejected agent-2', '08 rejected agent-4', '05 push agent-2', '03 push agent-1']);
     expect(d.activity[1]!.detail).toBe('2 problems');
-    const { ref, oid, now, me, claims, invalid, recent } = d;
-    expect({ ref, oid, now, me, claims, invalid, recent }).toEqual(input().status);
+    const { ref, oid, now, me, claims, invalid, recent, lost } = d;
+    expect({ ref, oid, now, me, claims, invalid, recent, lost }).toEqual(input().status);
   });
 
   it("gives each agent its latest sign of life: a push, a verdict, a refusal, a queue entry or an active claim's start", () => {

@@ -2,7 +2,7 @@
 // mcp) against real bare repos and clones: every tool, bad arguments, unknown tools, a client
 // that goes away mid-call, and that nothing but protocol reaches stdout.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -30,7 +30,7 @@ describe('agent-hooks mcp', () => {
     const { clones } = sharedRepo(['agent-1']);
     const { client } = await connect(clones['agent-1']!, 'agent-1');
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['check_paths', 'claim', 'push', 'release', 'renew', 'status', 'test_fast']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['check_paths', 'claim', 'land', 'push', 'release', 'renew', 'status', 'test_fast']);
     for (const t of tools) expect(t.inputSchema.type).toBe('object');
     expect(tools.find((t) => t.name === 'claim')!.inputSchema.required).toEqual(['task']);
   });
@@ -113,6 +113,47 @@ describe('agent-hooks mcp', () => {
     expect(forced).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^ERROR: agent-hooks push never forces/) }], structuredContent: { exitCode: 2 } });
     // Still a working protocol after all that output.
     expect((await c.call('status', {})).isError).toBe(false);
+  });
+
+  it('land: queues HEAD (wait false: the queued line; the queue ref is in the bare repo), times out as a tool error (exit 1), and waits for the lander\'s verdict', { timeout: 120_000 }, async () => {
+    const { upstream, clones } = sharedRepo(['agent-1']);
+    const clone = clones['agent-1']!;
+    commit(clone, { 'agent-hooks.json': JSON.stringify({ queue: { enabled: true }, test: { command: ['sh', '-c', 'for f in "$@"; do sh "$f" || exit 1; done', 'tests'], files: ['test/*.sh'], sample: 1 } }), 'test/ok.sh': 'exit 0\n' }, 'queue policy');
+    expect(push(clone).exitCode).toBe(0);
+    git(clone, ['checkout', '--quiet', '-b', 'work']);
+    // Hold the lander's pid lock with a live process, so post-receive starts no lander and the entry waits.
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const lock = join(upstream, 'agent-hooks', 'workers', 'lander.lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(lock, 'pid'), String(holder.pid));
+    commit(clone, { 'src/a.txt': 'a\n' }, 'change a');
+    const head = git(clone, ['rev-parse', 'HEAD']).stdout.trim();
+    const c = await connect(clone, 'agent-1');
+
+    const queued = await c.call('land', { wait: false, topic: 'fix-a' });
+    expect(queued.isError, text(queued)).toBe(false);
+    expect(queued.content[0]!.text).toBe(`queued ${head.slice(0, 10)} as refs/land/agent-1/fix-a`);
+    expect(queued.structuredContent).toMatchObject({ kind: 'queued', exitCode: 0, lines: [`queued ${head.slice(0, 10)} as refs/land/agent-1/fix-a`], lost: [] });
+    expect(git(upstream, ['rev-parse', 'refs/land/agent-1/fix-a']).stdout.trim()).toBe(head);
+    expect(git(upstream, ['log', '--format=%s', 'main']).stdout).not.toMatch(/change a/);
+
+    // No lander: no verdict within the timeout, a tool error with the CLI's line (exit 1).
+    const late = await c.call('land', { topic: 'fix-a', timeout: 1 });
+    expect(late).toMatchObject({ isError: true, structuredContent: { kind: 'timeout', exitCode: 1 } });
+    expect(late.content[0]!.text).toMatch(/^ERROR: land: no verdict for \S+ after 1 s; it stays queued as refs\/land\/agent-1\/fix-a; fix: /);
+    const badTopic = await c.call('land', { topic: '../x', wait: false });
+    expect(badTopic).toMatchObject({ isError: true, structuredContent: { kind: 'usage', exitCode: 2 } });
+    expect(badTopic.content[0]!.text).toMatch(/^ERROR: land: .*; fix: agent-hooks land --topic <name>$/);
+
+    // The lander free again, a new commit lands and the call gets the verdict.
+    holder.kill('SIGKILL');
+    await waitFor(() => holder.exitCode !== null || holder.signalCode !== null, 10_000);
+    commit(clone, { 'src/b.txt': 'b\n' }, 'change b');
+    const landed = await c.call('land', { topic: 'fix-a', timeout: 90 });
+    expect(landed.isError, text(landed)).toBe(false);
+    expect(landed.structuredContent).toMatchObject({ kind: 'landed', exitCode: 0, note: { state: 'landed' } });
+    expect(git(upstream, ['log', '--format=%s', 'main']).stdout).toMatch(/change b/);
   });
 
   it('wrong argument types, a bad task id, an unknown tool, no agent id, not a git repository: errors with a fix, never a crash', { timeout: 60_000 }, async () => {

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { formatPreexisting, judgeFailures, nextBisectStep, type FileResult, type RedRecord } from '../core/preexisting.js';
+import { formatPreexisting, judgeFailures, nextBisectStep, parseRedRecord, type FileResult, type RedRecord } from '../core/preexisting.js';
 import { parsePolicy } from '../core/policy.js';
 import { cloneAs, commit, git, makeUpstream, push, sendersDone, sync, waitFor, type FileChange } from './helpers/git.js';
 import { FakeSlack } from './helpers/slack.js';
@@ -76,6 +76,34 @@ const redRecords = (upstream: string): RedRecord[] => {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RedRecord) : [];
 };
 const bisectorDone = (upstream: string) => !existsSync(join(upstream, 'agent-hooks', 'workers', 'red-bisector.lock'));
+
+describe('red records read back (parseRedRecord)', () => {
+  const oid = 'a'.repeat(40);
+  const good: RedRecord = { ref: 'refs/heads/main', test: 'test/a.test.mjs', redAt: oid, seen: '2026-11-30T12:00:00Z', state: 'found', culprit: { oid, agent: 'agent-7', subject: 'oops' }, announced: true, command: ['node', '--test'], timeout: 300 };
+  it('reads back what the writer wrote, field for field', () => {
+    expect(parseRedRecord(JSON.stringify(good))).toEqual(good);
+    const { culprit: _none, ...rest } = good;
+    const bisecting: RedRecord = { ...rest, state: 'bisecting', announced: false, setup: ['npm', 'ci'], setupInputs: ['package-lock.json'] };
+    expect(parseRedRecord(JSON.stringify(bisecting))).toEqual(bisecting);
+  });
+  it.each([
+    ['torn', '{"ref":"refs/heads/main","te'],
+    ['not an object', '[1,2]'],
+    ['null', 'null'],
+    ['test not a string', JSON.stringify({ ...good, test: 42 })],
+    ['no redAt (the bisector would start from nothing)', JSON.stringify({ ...good, redAt: undefined })],
+    ['unknown state', JSON.stringify({ ...good, state: 'green' })],
+    ['command not a list of strings', JSON.stringify({ ...good, command: 'rm -rf /' })],
+    ['no timeout', JSON.stringify({ ...good, timeout: '300' })],
+  ])('no record: %s', (_name, text) => {
+    expect(parseRedRecord(text)).toBeUndefined();
+  });
+  it('drops a culprit that is not one (oid not hex, agent not a string), keeping the record', () => {
+    const { culprit: _dropped, ...withoutCulprit } = good;
+    expect(parseRedRecord(JSON.stringify({ ...good, culprit: { oid: '--upload-pack=x', agent: 'a', subject: 's' } }))).toEqual(withoutCulprit);
+    expect(parseRedRecord(JSON.stringify({ ...good, culprit: { oid, agent: 7, subject: 's' } }))!.culprit).toBeUndefined();
+  });
+});
 
 describe('main already red', () => {
   it('accepts a docs push whose selection holds the red test with a WARNING, names the culprit once bisected, still blames new breakage, and refuses with test.preexisting reject', async () => {

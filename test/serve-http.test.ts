@@ -4,11 +4,14 @@
 // mistakes a person starting it can make.
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServe, ServeUsageError, tokenMatches, isLoopback, type RunningServe, type ServeOptions } from '../front/serve.js';
 import { appendEvent } from '../server/events-log.js';
+import { writeRedRecord } from '../server/red.js';
+import { statePaths } from '../server/state.js';
+import type { RedRecord } from '../core/preexisting.js';
 import { enqueue, IDENT, markBatch } from './helpers/dashboard.js';
 import { cli, cloneAs, commit, git, lockText, makeUpstream, push, refsOf, sharedRepo, sync, tempDir, waitFor } from './helpers/git.js';
 
@@ -159,11 +162,14 @@ describe('serve: /api/status', () => {
     const { upstream } = sharedRepo(['agent-1']);
     const s = await serve({ repo: upstream });
     const main = git(upstream, ['rev-parse', 'main']).stdout.trim();
-    mkdirSync(join(s.gitDir, 'agent-hooks', 'red'), { recursive: true });
-    const record = { ref: 'refs/heads/main', test: 'test/parse.test.mjs', redAt: main, seen: '2026-11-30T12:00:00Z', state: 'found', culprit: { oid: main, agent: 'agent-7', subject: 'parser: <b>oops</b>' }, announced: true, command: ['node', '--test'], timeout: 300 };
-    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'a.json'), JSON.stringify(record));
-    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'other-ref.json'), JSON.stringify({ ...record, ref: 'refs/heads/dev', test: 'x' }));
-    writeFileSync(join(s.gitDir, 'agent-hooks', 'red', 'torn.json'), '{"ref":"refs/heads/main","te');
+    // Written by the test stage's own writer (server/red.ts), so the dashboard reads what it writes.
+    const record: RedRecord = { ref: 'refs/heads/main', test: 'test/parse.test.mjs', redAt: main, seen: '2026-11-30T12:00:00Z', state: 'found', culprit: { oid: main, agent: 'agent-7', subject: 'parser: <b>oops</b>' }, announced: true, command: ['node', '--test'], timeout: 300 };
+    writeRedRecord(s.gitDir, record);
+    writeRedRecord(s.gitDir, { ...record, ref: 'refs/heads/dev', test: 'x' });
+    // A torn file and a record of the wrong shape are no records.
+    const red = statePaths(s.gitDir).red;
+    writeFileSync(join(red, 'torn.json'), '{"ref":"refs/heads/main","te');
+    writeFileSync(join(red, 'shape.json'), JSON.stringify({ ...record, test: 42, seen: '2026-11-30T11:00:00Z' }));
     const api = JSON.parse((await http(s.url, { path: '/api/status' })).body);
     expect(api.health).toMatchObject({ state: 'red', since: '2026-11-30T12:00:00Z', tests: [{ test: 'test/parse.test.mjs', culprit: { agent: 'agent-7' } }] });
     expect(api.health.tests).toHaveLength(1);

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Claim } from '../core/claim.js';
 import { planRenewAll, type ClaimsState } from '../core/plans.js';
 import { policyFromText } from '../core/policy.js';
-import { exitCodeOfOutcome, formatOutcome } from '../core/render.js';
+import { exitCodeOfOutcome, formatOutcome, renderStatus } from '../core/render.js';
+import { statusJson } from '../core/status.js';
 import type { ClaimsOutcome } from '../core/result.js';
 import { findLostClaims, formatLostClaim, formatRunSummary, isRenewalDue, nextRunDelay } from '../core/session.js';
 import { parsePatchPaths } from '../front/claude.js';
@@ -89,6 +90,31 @@ describe('typed outcomes render the CLI lines', () => {
   ] as [ClaimsOutcome, number, string][])('%o', (outcome, exit, line) => {
     expect(exitCodeOfOutcome(outcome)).toBe(exit);
     expect(formatOutcome(outcome)).toEqual([line]);
+  });
+});
+
+describe('status --json names lost claims', () => {
+  it('a lost array beside the unchanged fields, the WARNING lines still there, exit 1', () => {
+    const claims = [claim('parser', 'agent-5', { started: T - 1000 }), claim('lexer', 'me', { started: T - 700_000 })];
+    const lost = findLostClaims([{ taskId: 'parser', expiresAt: T - 5000 }, { taskId: 'lexer', expiresAt: T - 100_000 }, { taskId: 'gone', expiresAt: T - 1000 }], claims, 'me', T);
+    const report = statusJson('refs/heads/main', 'a'.repeat(40), claims, [], T, 'me', [], lost);
+    const r = renderStatus({ kind: 'status', report, warnings: [], lost }, true, 'me');
+    expect(r.exitCode).toBe(1);
+    const warnings = r.lines.filter((l) => l.startsWith('WARNING: '));
+    expect(warnings).toEqual(lost.map(formatLostClaim));
+    expect(warnings).toHaveLength(3);
+    const json = JSON.parse(r.lines.filter((l) => !l.startsWith('WARNING: ')).join('\n'));
+    expect(json.lost).toEqual([
+      { task: 'gone', kind: 'gone', expiredAt: '2026-11-30T11:59:59Z' },
+      { task: 'lexer', kind: 'expired', expiredAt: '2026-11-30T11:58:20Z' },
+      { task: 'parser', kind: 'taken', expiredAt: '2026-11-30T11:59:55Z', heldBy: 'agent-5', heldUntil: '2026-11-30T12:09:59Z' },
+    ]);
+    // Additive: the fields before it are those of a status without lost claims.
+    const { lost: none, ...rest } = JSON.parse(renderStatus({ kind: 'status', report: statusJson('refs/heads/main', 'a'.repeat(40), claims, [], T, 'me'), warnings: [], lost: [] }, true, 'me').lines.join('\n'));
+    expect(none).toEqual([]);
+    const { lost: _lost, ...restLost } = json;
+    expect(restLost).toEqual(rest);
+    expect(Object.keys(rest)).toEqual(['ref', 'oid', 'now', 'me', 'claims', 'invalid', 'recent']);
   });
 });
 

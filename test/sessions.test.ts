@@ -150,6 +150,11 @@ describe('heartbeat', () => {
     expect(status.exitCode).toBe(1);
     expect(status.stderr).toMatch(notice);
     expect(status.stdout).toMatch(/^ {2}parser {2}agent-2 {2}until /m);
+    // status --json: the same notice on stderr, and the lost claim in the JSON (stdout stays JSON).
+    const asJson = cli(['status', '--json'], { cwd: a });
+    expect(asJson.exitCode).toBe(1);
+    expect(asJson.stderr).toMatch(notice);
+    expect(JSON.parse(asJson.stdout).lost).toEqual([{ task: 'parser', kind: 'taken', expiredAt: expect.stringMatching(new RegExp(`^${new Date(renewed + 60_000).toISOString().slice(0, 17)}\\d\\dZ$`)), heldBy: 'agent-2', heldUntil: expect.stringMatching(/Z$/) }]);
     writeFileSync(join(a, 'notes.txt'), 'x\n');
     git(a, ['add', 'notes.txt']);
     const preCommit = git(a, ['commit', '-m', 'notes'], { allowFail: true });
@@ -173,6 +178,7 @@ describe('heartbeat', () => {
     // Releasing acknowledges the loss: the notice stops.
     expect(cli(['release', 'parser'], { cwd: a }).exitCode).toBe(3);
     expect(cli(['status'], { cwd: a })).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(JSON.parse(cli(['status', '--json'], { cwd: a }).stdout).lost).toEqual([]);
   });
 
   it('offline: a tick warns and the loop keeps running; the heartbeat alone says so with exit 1', { timeout: 60_000 }, async () => {
