@@ -152,6 +152,20 @@ export function checkQueueRequired(update: RefUpdate, changed: readonly string[]
   return [queueVerdict(update.refName, `queue.required: changes reach ${update.refName} only through the landing queue (${quote(others[0]!)}${others.length > 1 ? ` and ${others.length - 1} more` : ''} is not a lock file)`, 'agent-hooks land')];
 }
 
+/**
+ * Refs only the lander writes, on the server, never through a push: the verdict notes
+ * ({@link NOTES_REF}) and everything under `refs/agent-hooks/` (the batch under test,
+ * {@link TESTING_REF}), except the refs of `agent-hooks doctor`'s synthetic push
+ * (`doctorPrefix`), which pre-receive refuses anyway. A pushed note could otherwise eject or
+ * "land" another agent's entry, and a pushed marker show a batch that is not under test.
+ * Not overridable: an admin repairs them on the server.
+ */
+export function checkReservedRefs(updates: readonly RefUpdate[], doctorPrefix: string): Verdict[] {
+  return updates
+    .filter((u) => (u.refName === NOTES_REF || u.refName.startsWith('refs/agent-hooks/')) && !u.refName.startsWith(doctorPrefix))
+    .map((u) => ({ ...queueVerdict(u.refName, `only the lander writes ${u.refName} (the landing queue's verdicts and the batch under test), on the server; a push may not`, 'agent-hooks land puts a commit in the queue; an admin repairs these refs on the server'), overridable: false }));
+}
+
 /** Whether a move of the claims ref changed only lock files and exempt paths (a claims-only move needs no re-test). */
 export function isClaimsOnlyMove(changed: readonly string[], policy: Policy): boolean {
   // A costly exempt glob matches nothing here: a move it cannot judge is re-tested.

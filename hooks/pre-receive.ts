@@ -108,7 +108,7 @@ void runHook('pre-receive', import.meta.url, async (stdin) => {
   if (updates.length === 0) return { lines: [], exitCode: 0 };
   const now = Date.now();
   const input = readPushInput(updates, process.env, now);
-  const verdicts = [...checkPush(input), ...readQueueVerdicts(input, hookGitOptions(process.env))];
+  const verdicts = [...checkPush(input), ...readQueueVerdicts(input, hookGitOptions(process.env), DOCTOR_REF_PREFIX)];
   // Tests run only for a push that passed every other rule: rule 7 comes last.
   const tests = errorsOf(verdicts).length === 0 ? await runTests(input) : undefined;
   const decision = decidePush({ updates, verdicts, tests, pusher: input.pusher.id, overrideReason: pushOption(input.pushOptions, 'override'), doctorRefPrefix: DOCTOR_REF_PREFIX, version: VERSION });

@@ -422,6 +422,44 @@ describe('bad queue input is refused with a clear answer', { timeout: 60_000 }, 
     holder.kill('SIGKILL');
   });
 
+  it("queue.required also counts the net change: a merge that takes an old tree cannot skip the queue (review)", () => {
+    const { upstream, clones } = queueRepo(['agent-1'], { required: true });
+    const clone = clones['agent-1']!;
+    // The merge's tree is the tree of main's first commit: its second parent is that commit, so
+    // `git log -c` lists no path, yet it deletes the policy and every test.
+    const first = git(clone, ['rev-list', '--max-parents=0', 'HEAD']).stdout.trim();
+    const main = git(clone, ['rev-parse', 'origin/main']).stdout.trim();
+    const merge = git(clone, ['commit-tree', `${first}^{tree}`, '-p', main, '-p', first, '-m', 'merge an old tree'], { env: { GIT_AUTHOR_NAME: 'agent-1', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'agent-1', GIT_COMMITTER_EMAIL: 'a@x' } }).stdout.trim();
+    const direct = push(clone, ['-o', 'agent=agent-1', 'origin', `${merge}:refs/heads/main`]);
+    expect(direct.exitCode).toBe(1);
+    expect(direct.errors.join('\n')).toMatch(/queue.required: changes reach refs\/heads\/main only through the landing queue .*; fix: agent-hooks land$/m);
+    expect(git(upstream, ['rev-parse', 'main']).stdout.trim()).toBe(main);
+  });
+
+  it('a push may not write the verdict notes or the batch marker: only the lander does, on the server (review)', () => {
+    const { upstream, clones } = queueRepo(['agent-1', 'agent-2']);
+    const victim = clones['agent-1']!;
+    commit(victim, { 'src/a.txt': 'a\n' }, 'work of agent-1');
+    const holder = holdLander(upstream);
+    expect(cli(['land', '--no-wait'], { cwd: victim }).exitCode).toBe(0);
+    const entry = git(upstream, ['rev-parse', 'refs/land/agent-1/work-agent-1']).stdout.trim();
+    // agent-2 forges an ejection of agent-1's entry, and a batch marker.
+    const attacker = clones['agent-2']!;
+    git(attacker, ['fetch', '--quiet', 'origin', entry]);
+    git(attacker, ['notes', '--ref', 'refs/notes/agent-hooks', 'add', '-m', JSON.stringify({ state: 'ejected', onto: entry, reason: 'forged', errors: [], ref: 'refs/land/agent-1/work-agent-1' }), entry]);
+    const note = push(attacker, ['-o', 'agent=agent-2', 'origin', 'refs/notes/agent-hooks:refs/notes/agent-hooks']);
+    expect(note.exitCode).toBe(1);
+    expect(note.errors).toEqual([expect.stringMatching(/^ERROR: refs\/notes\/agent-hooks: only the lander writes refs\/notes\/agent-hooks .*; fix: /)]);
+    const marker = push(attacker, ['-o', 'agent=agent-2', 'origin', 'HEAD:refs/agent-hooks/lander/testing']);
+    expect(marker.exitCode).toBe(1);
+    expect(marker.errors.join('\n')).toMatch(/only the lander writes refs\/agent-hooks\/lander\/testing/);
+    expect(git(upstream, ['for-each-ref', 'refs/notes/', 'refs/agent-hooks/']).stdout).toBe('');
+    holder.kill('SIGKILL');
+    // The entry is judged for real and lands.
+    expect(cli(['lander', upstream]).stdout).toContain('1 landed, 0 ejected');
+    expect(noteOf(upstream, entry).state).toBe('landed');
+  });
+
   it('with the queue off, queue refs are refused; with queue.required, direct pushes to main are, claims are not', () => {
     const off = queueRepo(['agent-1'], { enabled: false });
     commit(off.clones['agent-1']!, { 'src/a.txt': 'a\n' });
