@@ -15,7 +15,7 @@ import { formatFlaky, formatPreexisting, judgeFailures, type FailureJudgement, t
 import { failuresFromOutput, formatTestReport, optionLikeTestFiles, selectionKey, setupKey, testArgv, toTestSelection, type TestRun, type TestSelection } from '../core/sampling.js';
 import { readTestSelection, readTreeFiles, recordFailures } from './test-evidence.js';
 import { formatTime, quote } from '../core/text.js';
-import { gitText, runGit, type GitOptions } from '../git/git.js';
+import { cleanGitEnv, gitText, readConfig, runGit, type GitOptions } from '../git/git.js';
 import { decideSandbox, probeSandbox, readSandboxMode, runIsolated, SANDBOX_WORK_DIR, testEnvironment, type IsolatedResult, type IsolatedRun, type SandboxDecision } from './sandbox.js';
 
 /** What the test stage needs from pre-receive. `progress` prints a line to the pusher right away. */
@@ -144,10 +144,25 @@ export function readJUnit(xml: string, treePaths: ReadonlySet<string>): { failur
 }
 
 /** Rewrites a log with the secret replaced (see {@link redact}); a log that is gone is left alone. */
-function redactLog(logPath: string, secret: string | undefined): void {
-  if (!secret || !existsSync(logPath)) return;
+/**
+ * The server's secrets a test must never get into a report or a log (unsandboxed, a test can read
+ * the bare repo's config): the Slack webhook URL (`agenthooks.slack.webhookUrl`, or the one the
+ * caller has) and the dashboard's `agenthooks.serve.token`. @throws GitError
+ */
+export function serverSecrets(gitDir: string, webhookUrl?: string): string[] {
+  const config = readConfig('^agenthooks\\.(slack\\.webhookurl|serve\\.token)$', { env: { ...cleanGitEnv(), GIT_DIR: gitDir } });
+  return [...new Set([webhookUrl, ...(config.get('agenthooks.slack.webhookurl') ?? []), ...(config.get('agenthooks.serve.token') ?? [])].filter((v): v is string => !!v))];
+}
+
+/** `text` with every secret replaced: a URL as server/spool.ts redact does (its path too: it holds the webhook's token), anything else by `<redacted>`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((out, secret) => (secret.includes('://') ? redact(out, secret) : out.split(secret).join('<redacted>')), text);
+}
+
+function redactLog(logPath: string, secrets: readonly string[]): void {
+  if (secrets.length === 0 || !existsSync(logPath)) return;
   const text = readFileSync(logPath, 'utf8');
-  const clean = redact(text, secret);
+  const clean = redactSecrets(text, secrets);
   if (clean !== text) writeFileSync(logPath, clean);
 }
 
@@ -171,14 +186,14 @@ type Isolated = (argv: readonly string[], work: string, network: boolean, onTick
  * The runner of pushed code for one slot (DESIGN.md "Fast test sampling": a clean environment,
  * the sandbox, the hard timeout): every run of a push, its reruns and the bisector's go through it.
  */
-function isolatedIn(gitDir: string, sandbox: Exclude<SandboxDecision, { refused: string }>, policy: TestPolicy, slot: Slot, logPath: string, webhookUrl?: string): Isolated {
+function isolatedIn(gitDir: string, sandbox: Exclude<SandboxDecision, { refused: string }>, policy: TestPolicy, slot: Slot, logPath: string, secrets: readonly string[]): Isolated {
   const base = statePaths(gitDir).tests;
   // Unsandboxed, the slots live inside the bare repo: a test that runs git in its checkout must
   // not find it. Sandboxed, nothing above /work exists, and the variable would name the repo.
   const env = sandbox.sandbox ? testEnvironment(process.env) : { ...testEnvironment(process.env), GIT_CEILING_DIRECTORIES: base };
   return (argv, work, network, onTick) => {
     const run: IsolatedRun = { workDir: work, argv, env, timeoutMs: policy.timeout * 1000, network, hide: [realpathSync(gitDir)], logPath, groupFile: groupFileOf(slot.dir), ...(onTick ? { onTick, tickMs: PROGRESS_MS } : {}) };
-    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, webhookUrl));
+    return runIsolated(sandbox.sandbox ? { ...run, bwrap: sandbox.bwrap } : run).finally(() => redactLog(logPath, secrets));
   };
 }
 
@@ -257,7 +272,7 @@ export function bisectRunner(gitDir: string, git: GitOptions, policy: TestPolicy
     const slot = await acquireSlot(gitDir, concurrency, policy.timeout, () => {});
     try {
       const logPath = join(logDir, 'bisect.log');
-      return await runFileOnTree({ gitDir, git, slot, policy, isolated: isolatedIn(gitDir, sandbox, policy, slot, logPath), logPath, progress: () => {} }, tree, file);
+      return await runFileOnTree({ gitDir, git, slot, policy, isolated: isolatedIn(gitDir, sandbox, policy, slot, logPath, serverSecrets(gitDir)), logPath, progress: () => {} }, tree, file);
     } finally {
       slot.release();
     }
@@ -348,6 +363,7 @@ async function recheckFailures(run: SlotRun, input: PushTestInput, tree: string,
 export async function runPushTests(input: PushTestInput): Promise<{ lines: string[]; passed: boolean; selection?: TestSelection }> {
   const { policy, git } = input;
   const tree = gitText(['rev-parse', `${input.newOid}^{tree}`], git);
+  const secrets = serverSecrets(input.gitDir, input.webhookUrl);
   const entries = readTreeFiles(tree, git);
   const paths = entries.map((e) => e.path);
   const optionLike = optionLikeTestFiles(paths, policy);
@@ -378,11 +394,11 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
   const slot = await acquireSlot(input.gitDir, input.concurrency, policy.timeout, input.progress);
   try {
     const work = join(slot.dir, 'work');
-    const isolated = isolatedIn(input.gitDir, sandbox, policy, slot, logPath, input.webhookUrl);
+    const isolated = isolatedIn(input.gitDir, sandbox, policy, slot, logPath, secrets);
     const slotRun: SlotRun = { gitDir: input.gitDir, git, slot, policy, isolated, logPath, progress: input.progress };
     // The pushed tree, outside the bare repo's index and HEAD, and its dependencies.
     const problem = await prepareTree(slotRun, tree);
-    if (problem) return { lines: [...warnings, `ERROR: ${input.refName}: ${problem}`].map((l) => redact(l, input.webhookUrl)), passed: false, selection };
+    if (problem) return { lines: [...warnings, `ERROR: ${input.refName}: ${problem}`].map((l) => redactSecrets(l, secrets)), passed: false, selection };
     const report = policy.junit ? join(work, policy.junit) : undefined;
     if (report) rmSync(report, { force: true });
     const argv = testArgv(policy.command, selection.files);
@@ -407,7 +423,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     const { passed } = formatted;
     const lines = [formatted.lines[0]!, ...notes, ...formatted.lines.slice(1)];
     if (!passed && !run.timedOut) recordFailures(state.home, input.changed, run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f))));
-    const done = (out: string[], ok: boolean) => ({ lines: [...warnings, ...out].map((l) => redact(l, input.webhookUrl)), passed: ok, selection });
+    const done = (out: string[], ok: boolean) => ({ lines: [...warnings, ...out].map((l) => redactSecrets(l, secrets)), passed: ok, selection });
     // Red tests of the claims ref that pass on a tree pushed to it are green again.
     if (input.refName === input.claimsRef && !run.timedOut && run.missing.length === 0) {
       const green = passed ? selection.files : run.failedFiles && run.failedFiles.length > 0 ? selection.files.filter((f) => !run.failedFiles!.includes(f)) : [];
@@ -420,7 +436,7 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     }
     // The reruns log on their own, so the push's log holds the one run it reports.
     const rerunLog = logPath.replace(/\.log$/, '.rerun.log');
-    const rerun: SlotRun = { ...slotRun, isolated: isolatedIn(input.gitDir, sandbox, policy, slot, rerunLog, input.webhookUrl), logPath: rerunLog };
+    const rerun: SlotRun = { ...slotRun, isolated: isolatedIn(input.gitDir, sandbox, policy, slot, rerunLog, secrets), logPath: rerunLog };
     const recheck = result.spawnError ? undefined : await recheckFailures(rerun, input, tree, run, selection);
     if (existsSync(rerunLog)) lines.push(`log of the reruns: ${rerunLog}`);
     if (!recheck) return done(lines, false);

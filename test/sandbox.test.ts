@@ -91,7 +91,7 @@ if (a.mode === 'secrets') {
   // Lines naming the test file reach the push's ERROR lines (from the output's last 200 lines):
   // where an attacker puts its loot, last.
   const loot = [];
-  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); for (const l of text.split('\n').filter((l) => /url/i.test(l))) loot.push('test/attack.mjs: FOUND in ' + up + 'config: ' + l.trim()); }
+  for (let i = 0; i < 10; i++) { up += '../'; const text = read(up + 'config'); for (const l of text.split('\n').filter((l) => /url|token/i.test(l))) loot.push('test/attack.mjs: FOUND in ' + up + 'config: ' + l.trim()); }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     console.log('PROC ' + pid + ': ' + read('/proc/' + pid + '/cmdline').replace(/\0/g, ' '));
     const env = read('/proc/' + pid + '/environ');
@@ -141,6 +141,7 @@ describe.skipIf(!!noBwrap)(`pushed tests attack the server${noBwrap ? ` (skipped
       slacks.push(slack);
       const { upstream, a } = attackedRepo(mode);
       git(upstream, ['config', 'agenthooks.slack.webhookUrl', slack.url]);
+      git(upstream, ['config', 'agenthooks.serve.token', 'SERVE-TOKEN-0123456789']);
       commit(a, { 'attack.json': '{"mode":"secrets"}' });
       const r = push(a, ['origin', 'HEAD:main'], { AGENT_HOOKS_SLACK_WEBHOOK_URL: `${slack.url}-FROM-ENV` });
       expect(r.exitCode).toBe(1);
@@ -150,6 +151,9 @@ describe.skipIf(!!noBwrap)(`pushed tests attack the server${noBwrap ? ` (skipped
         // Without the sandbox the attack works (the control): it finds the URL, which only the
         // redaction keeps out of the ERROR lines and the log.
         expect(log).toMatch(/FOUND in (\.\.\/)+config: webhookUrl = <webhook>/);
+        // The dashboard's token too (review): read, then redacted from the lines and the log.
+        expect(log).toMatch(/FOUND in (\.\.\/)+config: token = <redacted>/);
+        expect(`${r.stderr}${log}`).not.toContain('SERVE-TOKEN');
         expect(r.errors.join('\n')).toMatch(/FOUND in \/proc\/\d+\/environ: AGENT_HOOKS_SLACK_WEBHOOK_URL=<webhook>-FROM-ENV/);
         expect(log).not.toContain('SECRET-TOKEN');
         expect(log).toMatch(/PROC \d+: \S*node \S*pre-receive/);
