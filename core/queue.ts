@@ -2,7 +2,6 @@
 // the lander batches and bisects, and the verdict it records as a git note. Pure: the lander
 // (server/lander.ts), pre-receive and `agent-hooks land` gather the facts and act on the answers.
 import { AGENT_ID } from './lock-file.js';
-import { compilePattern } from './glob.js';
 import type { Policy, QueuePolicy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
 import { quote } from './text.js';
@@ -166,11 +165,14 @@ export function checkReservedRefs(updates: readonly RefUpdate[], doctorPrefix: s
     .map((u) => ({ ...queueVerdict(u.refName, `only the lander writes ${u.refName} (the landing queue's verdicts and the batch under test), on the server; a push may not`, 'agent-hooks land puts a commit in the queue; an admin repairs these refs on the server'), overridable: false }));
 }
 
-/** Whether a move of the claims ref changed only lock files and exempt paths (a claims-only move needs no re-test). */
+/**
+ * Whether a move of the claims ref changed only lock files (a claims-only move needs no re-test).
+ * Stricter than DESIGN's "lock files or exempt paths": an exempt path can be the policy file
+ * (its `test` section) or a file the tests read (a lock file of dependencies), so a move that
+ * touches one is tested again.
+ */
 export function isClaimsOnlyMove(changed: readonly string[], policy: Policy): boolean {
-  // A costly exempt glob matches nothing here: a move it cannot judge is re-tested.
-  const exempt = policy.leases.exempt.map((g) => compilePattern(g, 'miss'));
-  return changed.every((p) => p.startsWith(`${policy.locks.dir}/`) || exempt.some((m) => m(p)));
+  return changed.every((p) => p.startsWith(`${policy.locks.dir}/`));
 }
 
 /** The adaptive batch size: halved after a failing batch (floor 1), doubled after a passing one (cap `max`). */

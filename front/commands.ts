@@ -382,7 +382,7 @@ export const COMMANDS: Command[] = [
       every: EVERY,
     },
     examples: ['agent-hooks heartbeat', 'agent-hooks heartbeat --once'],
-    check: (p) => everyProblem(str(p, 'every')),
+    check: (p) => (!flag(p, 'once') && (flag(p, 'json') || flag(p, 'force')) ? `--${flag(p, 'json') ? 'json' : 'force'} goes with --once; fix: agent-hooks heartbeat --once${flag(p, 'force') ? ' --force' : ''}${flag(p, 'json') ? ' --json' : ''}` : everyProblem(str(p, 'every'))),
     run: async (p, { cliPath }) => {
       const repo = agentRepo(true);
       const every = everyMs(str(p, 'every'));

@@ -81,8 +81,11 @@ export async function runBatchTests(input: BatchTestInput): Promise<BatchTestRes
   if (changed.every((p) => p.startsWith(`${input.policy.locks.dir}/`))) return none;
   const files = readTreeFiles(input.tip, input.git);
   const selections: Selection[] = [];
+  // The paths the batch changes (every entry's), the "failed before" evidence of a failure.
+  const batchChanged = new Set<string>();
   for (const e of input.entries) {
     const changedByEntry = [...readChangedPaths(e.oid, [input.onto], input.git).keys()];
+    for (const p of changedByEntry) batchChanged.add(p);
     selections.push((await readTestSelection({ git: input.git, treeish: input.tip, files, claimsTip: input.onto, changed: changedByEntry, policy: test, seed: e.agent, stateDir: statePaths(input.gitDir).home })).selection);
   }
   const selection = batchSelection(selections, test.sample);
@@ -106,7 +109,7 @@ export async function runBatchTests(input: BatchTestInput): Promise<BatchTestRes
       claimsTip: input.onto,
       policy: test,
       seed: selection.seed,
-      changed: selection.changed,
+      changed: [...batchChanged].sort(),
       concurrency: input.testConcurrency,
       progress: (line) => input.log(line),
       selection,

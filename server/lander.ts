@@ -14,7 +14,7 @@ import { isClaimsOnlyMove, nextBatchSize, NOTES_REF, orderEntries, parseQueueNot
 import { cleanGitEnv, gitText, isAncestor, readConfig, readObjects, readRef, runGit, type GitOptions } from '../git/git.js';
 import { readPushInput, readServerConfig } from './read-push.js';
 import { tryLock } from './pid-lock.js';
-import { repoName, spoolEvent, webhookUrlFrom, redact } from './spool.js';
+import { repoName, spoolEvent, spoolName, webhookUrlFrom, redact } from './spool.js';
 import { startWorker } from './worker.js';
 import { statePaths } from './state.js';
 import { runBatchTests } from './batch-tests.js';
@@ -235,7 +235,7 @@ function announceVerdict(ctx: Context, entry: QueueEntry, note: QueueNote, move?
 function writeRaw(gitDir: string, text: string, now: number): void {
   const dir = statePaths(gitDir).spool;
   mkdirSync(dir, { recursive: true });
-  const name = `${formatTime(now).replace(/[-:]/g, '').replace(/\.\d+/, '')}-${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}.raw`;
+  const name = spoolName(now, 'raw');
   const temp = join(dir, `.${name}.tmp`);
   const fd = openSync(temp, 'w');
   try {

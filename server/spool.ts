@@ -81,6 +81,15 @@ export function redact(text: string, url: string | undefined): string {
 }
 
 /**
+ * The name of a spool file written at `now` (epoch ms): the same shape as the post-receive stub's
+ * names (installer/stub.ts), from one clock reading, so every event sorts by time whoever wrote
+ * it: `<YYYYMMDDTHHMMSSZ>-<ns in the second, 9 digits>-<pid>.<ext>`.
+ */
+export function spoolName(now: number, ext: 'json' | 'raw'): string {
+  return `${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}-${String((now % 1000) * 1_000_000).padStart(9, '0')}-${process.pid}.${ext}`;
+}
+
+/**
  * Writes a ready notification (a refused push, from pre-receive) into the spool: temp file,
  * fsync, rename; named so that names sort by time. Landed pushes are spooled by the post-receive
  * stub in sh, as raw events.
@@ -88,10 +97,7 @@ export function redact(text: string, url: string | undefined): string {
 export function spoolEvent(gitDir: string, n: Notification): string {
   const dir = spoolDir(gitDir);
   mkdirSync(dir, { recursive: true });
-  // The same shape as the post-receive stub's names (installer/stub.ts), from one clock reading,
-  // so refused and landed pushes sort together by time: <YYYYMMDDTHHMMSSZ>-<ns in the second>-<pid>.
-  const now = Date.now();
-  const name = `${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}-${String((now % 1000) * 1_000_000).padStart(9, '0')}-${process.pid}.json`;
+  const name = spoolName(Date.now(), 'json');
   const temp = join(dir, `.${name}.tmp`);
   const fd = openSync(temp, 'w');
   try {

@@ -27,6 +27,7 @@ describe('parseCommandLine', () => {
   it('claim --files before the task id', _(['claim', '--files', 'src/x', 'util01'], { run: 'claim', task: 'util01', files: ['src/x'] }));
   it('claim --files repeated', _(['claim', 'parser', '--files', 'a/**', '--files', 'b'], { run: 'claim', task: 'parser', files: ['a/**', 'b'] }));
   it('claim --files a,b', _(['claim', 'parser', '--files', 'a, b'], { run: 'claim', task: 'parser', files: ['a', 'b'] }));
+  it('claim --files with a brace glob keeps it whole', _(['claim', 'parser', '--files', 'src/{parser,lexer}/**,docs/**'], { run: 'claim', task: 'parser', files: ['src/{parser,lexer}/**', 'docs/**'] }));
   it('claim --files=a -m text --ttl', _(['claim', '--files=a', 'parser', '-m', 'fix it', '--ttl', '600'], { run: 'claim', task: 'parser', files: ['a'], message: 'fix it', ttl: '600' }));
   it('claim with a glob but no --files names the task id', _(['claim', 'src/x'], expect.stringMatching(/^claim: src\/x is not a task id: a task id names the lock file .*; fix: agent-hooks claim <task-id> --files src\/x$/)));
   it('claim a b: one task only', _(['claim', 'parser', 'lexer'], 'claim: unexpected argument "lexer" (claim takes <task>); fix: agent-hooks claim <task> [--files GLOB...] [--ttl S] [--message TEXT]'));
@@ -50,6 +51,7 @@ describe('parseCommandLine', () => {
   it('install --layout typo', _(['install', '--layout', 'gitae', 'up.git'], 'install: --layout gitae is not one of git, gitlab, gitea, gitolite; fix: --layout git'));
   it('uninstall --purge', _(['uninstall', '--purge', 'up.git'], { run: 'uninstall', repo: 'up.git', purge: true }));
   it('claude install --local', _(['claude', 'install', '--local'], { run: 'claude install', local: true }));
+  it('heartbeat --json without --once', _(['heartbeat', '--json'], 'heartbeat: --json goes with --once; fix: agent-hooks heartbeat --once --json'));
   it('claude alone names its commands', _(['claude'], 'claude: missing <command> (one of install, pre-tool-use, session-start, user-prompt-submit); fix: agent-hooks claude install'));
   it('claude instal', _(['claude', 'instal'], 'claude: unknown command "instal"; did you mean claude install?; fix: agent-hooks claude --help lists its commands'));
   it('worktree add <agent>', _(['worktree', 'add', 'agent-2'], { run: 'worktree add', agent: 'agent-2' }));
