@@ -2,8 +2,8 @@
 // commits, 200 branches and 100 active claims holding 300 lease globs. Built with one
 // `git fast-import` stream, so a 20,000-file repo takes seconds. Shared helpers for the
 // benchmarks live here too: the environment, timing, medians, running a hook directly.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.mjs');
@@ -192,3 +192,27 @@ export function runHook(bare, hook, stdin, { agent = 'bench', env = {} } = {}) {
 
 /** mkdir -p. */
 export const mkdirp = (p) => mkdirSync(p, { recursive: true });
+
+/**
+ * Runs one agent process per clone at once (`node <script> ...argsOf(clone, i, journalFile)`),
+ * each killed after `deadlineMs`; every agent appends JSON lines to its own journal file under
+ * `<root>/journal/`. Resolves with all journal entries and the wall time (ms).
+ * @throws Error when an agent process exits with a code other than 0.
+ */
+export async function runAgentProcesses(root, clones, script, argsOf, { env = benchEnv, deadlineMs = 20 * 60_000 } = {}) {
+  const journal = join(root, 'journal');
+  mkdirSync(journal);
+  const start = Date.now();
+  const exits = await Promise.all(clones.map((clone, i) => new Promise((done) => {
+    const child = spawn(process.execPath, [script, ...argsOf(clone, i, join(journal, `agent-${i + 1}.jsonl`))], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done(code);
+    });
+  })));
+  const wall = Date.now() - start;
+  if (exits.some((c) => c !== 0)) throw new Error(`agent processes failed: exit codes ${exits.join(',')}`);
+  const entries = readdirSync(journal).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(journal, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  return { entries, wall };
+}

@@ -5,9 +5,9 @@
 //    match() plus matchCaseVariants() (the case-variant pass added for item 17).
 // Interleaved runs, medians.
 import picomatch from 'picomatch';
-import type { Claim } from '../core/claim.js';
 import { compilePattern } from '../core/glob.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
+import { claims, exempt, NOW, paths } from './lease-fixture.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const time = (fn: () => unknown) => {
@@ -28,16 +28,6 @@ for (const n of [6, 8, 10]) {
   console.log(`| ${glob} on a ${path.length}-character path | ${median(raw).toFixed(1)} | ${median(bounded).toFixed(3)} | ${(median(raw) / median(bounded)).toFixed(0)}x |`);
 }
 
-const NOW = Date.now();
-const paths: string[] = [];
-for (let m = 0; m < 100; m++) for (let s = 0; s < 10; s++) for (let f = 0; f < 10; f++) paths.push(`src/mod${m}/sub${s}/file${f}.ts`);
-const claims: Claim[] = Array.from({ length: 100 }, (_, i) => ({
-  taskId: `task-${i}`,
-  path: `current_tasks/task-${i}.txt`,
-  expiresAt: NOW + 3600_000,
-  lock: { agent: `agent-${i}`, started: NOW, files: [`src/mod${i}/sub${i % 10}/**`, `docs/mod${i}/*.md`, i % 10 === 0 ? `**/fixture${i}/**` : `test/mod${i}/**/*.test.ts`] },
-}));
-const exempt = ['current_tasks/**', 'agent-hooks.json'];
 const exact: number[] = [];
 const withVariants: number[] = [];
 for (let i = 0; i < 15; i++) {

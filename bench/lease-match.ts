@@ -2,24 +2,10 @@
 // once, bucketed by literal base directory) against the naive loop (every path against every
 // compiled picomatch matcher). Interleaved runs, medians, ratio in one run.
 import picomatch from 'picomatch';
-import type { Claim } from '../core/claim.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
+import { claims, exempt, NOW, paths } from './lease-fixture.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
-const NOW = Date.now();
-const paths: string[] = [];
-for (let m = 0; m < 100; m++) for (let s = 0; s < 10; s++) for (let f = 0; f < 10; f++) paths.push(`src/mod${m}/sub${s}/file${f}.ts`);
-const claims: Claim[] = Array.from({ length: 100 }, (_, i) => ({
-  taskId: `task-${i}`,
-  path: `current_tasks/task-${i}.txt`,
-  expiresAt: NOW + 3600_000,
-  lock: {
-    agent: `agent-${i}`,
-    started: NOW,
-    files: [`src/mod${i}/sub${i % 10}/**`, `docs/mod${i}/*.md`, i % 10 === 0 ? `**/fixture${i}/**` : `test/mod${i}/**/*.test.ts`],
-  },
-}));
-const exempt = ['current_tasks/**', 'agent-hooks.json'];
 
 function ours(): number {
   const table = new LeaseTable(leasesOf(claims, NOW), exempt);

@@ -6,11 +6,10 @@
 // landed per minute, test runs (every start of the test command, counted by the command itself),
 // give-ups (a push or land that did not land), and p50/max latency from commit to landed.
 // Usage (after `npm run build`): node bench/queue.mjs [--agents 8,30] [--changes 3] [--no-write]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchEnv, CLI, git, median, run } from './fixture.mjs';
+import { CLI, git, median, run, runAgentProcesses } from './fixture.mjs';
 
 const argText = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -62,22 +61,8 @@ function setup(root, agents, queue) {
 }
 
 /** Runs every agent at once; resolves with the journal entries and the wall time (ms). */
-async function runAgents(root, clones, mode) {
-  const journal = join(root, 'journal');
-  mkdirSync(journal);
-  const start = Date.now();
-  const exits = await Promise.all(clones.map((clone, i) => new Promise((done) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'queue-agent.mjs'), clone, `agent-${i + 1}`, String(CHANGES), mode, join(journal, `agent-${i + 1}.jsonl`)], { env: benchEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      done(code);
-    });
-  })));
-  const wall = Date.now() - start;
-  if (exits.some((c) => c !== 0)) throw new Error(`agent processes failed: exit codes ${exits.join(',')}`);
-  const entries = readdirSync(journal).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(journal, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
-  return { entries, wall };
+function runAgents(root, clones, mode) {
+  return runAgentProcesses(root, clones, join(import.meta.dirname, 'queue-agent.mjs'), (clone, i, journal) => [clone, `agent-${i + 1}`, String(CHANGES), mode, journal], { deadlineMs: DEADLINE_MS });
 }
 
 /** Waits until no lander serves `bare` (the last verdicts are written before it exits). */

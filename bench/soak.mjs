@@ -9,12 +9,12 @@
 // The same soak runs again with no hooks, for pushes per second with vs without.
 // Bounded: rounds and agents are fixed, and every wait has a deadline.
 // Usage (after `npm run build`): node bench/soak.mjs [--agents 30] [--rounds 3] [--no-write] [--verbose]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchEnv, CLI, git, run } from './fixture.mjs';
+import { benchEnv, CLI, git, run, runAgentProcesses } from './fixture.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -79,23 +79,8 @@ function setup(root, hooks, slackUrl) {
 }
 
 /** Runs every agent at once; resolves with the journal entries and the wall time (ms). */
-async function runAgents(root, clones) {
-  const journal = join(root, 'journal');
-  mkdirSync(journal);
-  const env = { ...benchEnv, AGENT_HOOKS_NOTIFY_BACKOFF_MS: '200' };
-  const start = Date.now();
-  const exits = await Promise.all(clones.map((clone, i) => new Promise((done) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'soak-agent.mjs'), clone, `agent-${i + 1}`, String(ROUNDS), String(TASKS), String(7919 * (i + 1)), join(journal, `agent-${i + 1}.jsonl`), i % 10 === 0 ? '1' : '0'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      done(code);
-    });
-  })));
-  const wall = Date.now() - start;
-  if (exits.some((c) => c !== 0)) throw new Error(`agent processes failed: exit codes ${exits.join(',')}`);
-  const entries = readdirSync(journal).flatMap((f) => readFileSync(join(journal, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
-  return { entries, wall };
+function runAgents(root, clones) {
+  return runAgentProcesses(root, clones, join(import.meta.dirname, 'soak-agent.mjs'), (clone, i, journal) => [clone, `agent-${i + 1}`, String(ROUNDS), String(TASKS), String(7919 * (i + 1)), journal, i % 10 === 0 ? '1' : '0'], { env: { ...benchEnv, AGENT_HOOKS_NOTIFY_BACKOFF_MS: '200' }, deadlineMs: DEADLINE_MS });
 }
 
 /** Every ref update that landed after the seed: `{ref, old, new, time}` from the reflogs. */
