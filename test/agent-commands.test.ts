@@ -88,7 +88,7 @@ describe('claim, release, renew, gc, status', () => {
     expect(text.stdout).toMatch(/^claims on refs\/remotes\/origin\/main \([0-9a-f]{10}\) at \S+:\n  parser  agent-1  until \S+ \(1h59m left\)  lease: src\/parser\/\*\*  - nested calls\nrecent pushes:\n  [0-9a-f]{10} \S+ agent-1: claim parser\n/);
     const json = JSON.parse(cli(['status', '--json'], { cwd: clones['agent-2']! }).stdout);
     expect(json).toMatchObject({ ref: 'refs/remotes/origin/main', claims: [{ task: 'parser', agent: 'agent-1', path: 'current_tasks/parser.txt', active: true, files: ['src/parser/**'], description: 'nested calls' }] });
-    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'me', 'claims', 'invalid', 'recent']);
+    expect(Object.keys(json)).toEqual(['ref', 'oid', 'now', 'me', 'claims', 'invalid', 'recent', 'lost']);
     expect(json).toMatchObject({ me: 'agent-2', claims: [{ mine: false }], invalid: [] });
     expect(JSON.parse(cli(['status', '--json'], { cwd: clones['agent-1']! }).stdout)).toMatchObject({ me: 'agent-1', claims: [{ task: 'parser', mine: true }] });
     expect(cli(['status', 'nope'], { cwd: clones['agent-2']! }).exitCode).toBe(1);

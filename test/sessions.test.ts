@@ -136,6 +136,17 @@ describe('heartbeat', () => {
 
     loop.child.kill('SIGKILL');
     await loop.exited;
+    // A renewal already in flight (each tick is its own `heartbeat --once` process) may still land:
+    // the claim lapses one ttl after the last renewal that did.
+    const ticksIn = (dir: string) =>
+      readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('heartbeat\0--once') && realpathSync(`/proc/${p}/cwd`) === realpathSync(dir);
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(() => !ticksIn(a), 60_000);
     const tip = git(upstream, ['rev-parse', 'main']).stdout;
     const renewed = Date.parse(/\nrenewed: (\S+)\n/.exec(git(upstream, ['show', 'main:current_tasks/parser.txt']).stdout)![1]!);
     await waitFor(() => Date.now() > renewed + 61_000, 90_000);
