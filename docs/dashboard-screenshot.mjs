@@ -61,7 +61,16 @@ try {
 
   git(clones['agent-2'], 'pull', '-q', '--rebase', 'origin', 'main');
   commit(clones['agent-2'], { 'src/lexer/ident.mjs': 'export const isIdent = (c) => /\\p{L}/u.test(c);\n' }, 'lexer: unicode letters in identifiers');
-  git(clones['agent-2'], 'push', '-q', 'origin', 'HEAD:refs/land/agent-2/lexer-unicode');
+  // A queue entry waiting, as a real lander would see it before its turn (no lander runs here:
+  // its pid lock is held by a sleeping process, so the page shows the entry waiting).
+  const holder = spawn('sleep', ['600'], { stdio: 'ignore', detached: true });
+  holder.unref();
+  mkdirSync(join(upstream, 'agent-hooks', 'workers', 'lander.lock'), { recursive: true });
+  writeFileSync(join(upstream, 'agent-hooks', 'workers', 'lander.lock', 'pid'), String(holder.pid));
+  process.on('exit', () => holder.kill('SIGKILL'));
+  git(clones['agent-2'], 'push', '-q', 'origin', 'HEAD:refs/heads/scratch/lexer-unicode');
+  git(upstream, 'update-ref', 'refs/land/agent-2/lexer-unicode', 'refs/heads/scratch/lexer-unicode');
+  git(upstream, 'update-ref', '-d', 'refs/heads/scratch/lexer-unicode');
 
   git(clones['agent-3'], 'pull', '-q', '--rebase', 'origin', 'main');
   commit(clones['agent-3'], { 'docs/tutorial.md': '# Getting started\n', 'src/parser/parse.mjs': 'export const parse = (s) => s.split(",");\n' }, 'docs: tutorial (and a parser tweak)');

@@ -1,4 +1,8 @@
 // Test helpers for the dashboard: what the lander writes, made by hand with git plumbing.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { git, push } from './git.js';
 
 /** A committer identity for commits the tests make in a bare repo. */
@@ -17,12 +21,31 @@ export function markBatch(upstream: string, refs: string[]): void {
  * the dashboard shows, without starting a lander (which would land it at once): the commits go up
  * with a real push to a scratch branch, then the queue ref is written in the bare repo. The
  * queue's own path (pre-receive's enqueue rules, the lander) is tested in test/queue.test.ts.
+ * The lander's pid lock is held for the rest of the test, so a later push (whose post-receive
+ * starts a lander while entries wait) leaves the entries as they are.
  */
 export function enqueue(upstream: string, clone: string, ref: string): void {
+  holdLander(upstream);
   const scratch = `refs/heads/scratch/${ref.replace(/^refs\/land\//, '').replace(/\//g, '-')}`;
   const pushed = push(clone, ['origin', `HEAD:${scratch}`]);
   if (pushed.exitCode !== 0) throw new Error(pushed.stderr);
   const oid = git(upstream, ['rev-parse', scratch]).stdout.trim();
   git(upstream, ['update-ref', ref, oid]);
   git(upstream, ['update-ref', '-d', scratch]);
+}
+
+const held = new Set<string>();
+
+/** Holds `upstream`'s lander pid lock with a sleeping process until the test ends: no lander runs. */
+function holdLander(upstream: string): void {
+  if (held.has(upstream)) return;
+  held.add(upstream);
+  const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+  onTestFinished(() => {
+    holder.kill('SIGKILL');
+    held.delete(upstream);
+  });
+  const lock = join(upstream, 'agent-hooks', 'workers', 'lander.lock');
+  mkdirSync(lock, { recursive: true });
+  writeFileSync(join(lock, 'pid'), String(holder.pid));
 }
