@@ -51,7 +51,7 @@ try {
   git(clones['agent-1'], 'push', '-q', 'origin', 'HEAD:main');
   for (const c of Object.values(clones)) git(c, 'pull', '-q', '--rebase', 'origin', 'main');
 
-  ah(clones['agent-1'], 'claim', 'parser-nested-calls', '--files', 'src/parser/**', 'test/parse.test.mjs', '-m', 'Fix the parser on nested function calls');
+  ah(clones['agent-1'], 'claim', 'parser-nested-calls', '--files', 'src/parser/**', '--files', 'test/parse.test.mjs', '-m', 'Fix the parser on nested function calls');
   ah(clones['agent-2'], 'claim', 'lexer-unicode', '--files', 'src/lexer/**', '--ttl', '1800', '-m', 'Unicode identifiers in the lexer');
   ah(clones['agent-3'], 'claim', 'docs-tutorial', '--files', 'docs/**', '--ttl', '5400', '-m', 'Write the getting-started tutorial');
 
