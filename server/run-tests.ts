@@ -248,7 +248,10 @@ async function runFileOnTree(run: SlotRun, tree: string, file: string): Promise<
   const cached = readFileResult(run.gitDir, tree, file, run.policy.command);
   if (cached) return cached;
   const problem = await prepareTree(run, tree);
-  const result = problem ? 'fail' : await runFileHere(run, file);
+  let result = problem ? 'fail' : await runFileHere(run, file);
+  // A failure is run once more before it is believed and cached: one flaky failure on the old tip
+  // must not excuse every later push that really breaks the test, for as long as main stays there.
+  if (!problem && result === 'fail') result = await runFileHere(run, file);
   if (!problem) writeFileResult(run.gitDir, tree, file, run.policy.command, result);
   return result;
 }
@@ -422,7 +425,12 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     const formatted = formatTestReport(input.refName, selection, run, reproduce, logPath);
     const { passed } = formatted;
     const lines = [formatted.lines[0]!, ...notes, ...formatted.lines.slice(1)];
-    if (!passed && !run.timedOut) recordFailures(state.home, input.changed, run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f))));
+    // "Failed before" evidence (server/test-evidence.ts): only failures this push is blamed for;
+    // flaky ones and those already red on the old tip say nothing about the paths it changes.
+    const failedFiles = run.failedFiles ?? selection.files.filter((f) => run.failures.some((line) => line.includes(f)));
+    const record = (files: readonly string[]) => {
+      if (files.length > 0) recordFailures(state.home, input.changed, [...files]);
+    };
     const done = (out: string[], ok: boolean) => ({ lines: [...warnings, ...out].map((l) => redactSecrets(l, secrets)), passed: ok, selection });
     // Red tests of the claims ref that pass on a tree pushed to it are green again.
     if (input.refName === input.claimsRef && !run.timedOut && run.missing.length === 0) {
@@ -439,8 +447,12 @@ export async function runPushTests(input: PushTestInput): Promise<{ lines: strin
     const rerun: SlotRun = { ...slotRun, isolated: isolatedIn(input.gitDir, sandbox, policy, slot, rerunLog, secrets), logPath: rerunLog };
     const recheck = result.spawnError ? undefined : await recheckFailures(rerun, input, tree, run, selection);
     if (existsSync(rerunLog)) lines.push(`log of the reruns: ${rerunLog}`);
-    if (!recheck) return done(lines, false);
+    if (!recheck) {
+      if (!run.timedOut) record(failedFiles);
+      return done(lines, false);
+    }
     const { judged } = recheck;
+    record(judged.blamed);
     const excused = new Set([...judged.flaky, ...((policy.preexisting ?? 'accept') === 'accept' ? judged.preexisting : [])]);
     const cleared = recheck.runFlaky || judged.blamed.length + judged.preexisting.length + judged.flaky.length === excused.size;
     // An ERROR line is dropped when the push is cleared, or when it names only an excused file.
