@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { caVariants, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu } from './fixture.mjs';
+import { caVariants, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu, benchPush, prepareBenchPush } from './fixture.mjs';
 
 const [distA, distB, pairsArg] = process.argv.slice(2);
 if (!distA || !distB) {
@@ -27,19 +27,8 @@ try {
     run(root, process.execPath, [join(dist, 'cli.mjs'), 'install', bare]);
     clones[side] = cloneOf(bare, join(root, side));
   }
-  const prepare = (clone, kind, n) => {
-    if (kind === 'feature') {
-      git(clone, 'checkout', '--quiet', '-B', `feature-${n}`, 'origin/main');
-      for (const p of base.free.slice(0, 20)) writeFileSync(join(clone, p), `export const round = ${n};\n`);
-    } else {
-      git(clone, 'checkout', '--quiet', 'main');
-      const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: [`free/f${n}.ts`] };
-      writeFileSync(join(clone, 'current_tasks', `bench-${n}.json`), `${JSON.stringify(lock)}\n`);
-    }
-    git(clone, 'add', '-A');
-    git(clone, 'commit', '--quiet', '-m', `round ${n}`);
-  };
-  const push = (clone, kind, n, env) => run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? `HEAD:refs/heads/feature-${n}` : 'HEAD:main'], { env });
+  const prepare = (clone, kind, n) => prepareBenchPush(clone, kind, n, base.free);
+  const push = benchPush;
   console.log('| push | NODE_EXTRA_CA_CERTS | A ms | B ms | A/B | CPU A ms | CPU B ms | CPU A/B |');
   console.log('|---|---|---|---|---|---|---|---|');
   let round = 0;

@@ -3,7 +3,7 @@
 // `git fast-import` stream, so a 20,000-file repo takes seconds. Shared helpers for the
 // benchmarks live here too: the environment, timing, medians, running a hook directly.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.mjs');
@@ -215,4 +215,26 @@ export async function runAgentProcesses(root, clones, script, argsOf, { env = be
   if (exits.some((c) => c !== 0)) throw new Error(`agent processes failed: exit codes ${exits.join(',')}`);
   const entries = readdirSync(journal).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(journal, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
   return { entries, wall };
+}
+
+/**
+ * Prepares the next commit of a push benchmark in `clone`: `feature`, 20 files of `free` changed
+ * on a new branch `feature-<n>` from origin/main; `claim`, one lock file on main. Not timed.
+ */
+export function prepareBenchPush(clone, kind, n, free) {
+  if (kind === 'feature') {
+    git(clone, 'checkout', '--quiet', '-B', `feature-${n}`, 'origin/main');
+    for (const p of free.slice(0, 20)) writeFileSync(join(clone, p), `export const round = ${n};\n`);
+  } else {
+    git(clone, 'checkout', '--quiet', 'main');
+    const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: [`free/f${n}.ts`] };
+    writeFileSync(join(clone, 'current_tasks', `bench-${n}.json`), `${JSON.stringify(lock)}\n`);
+  }
+  git(clone, 'add', '-A');
+  git(clone, 'commit', '--quiet', '-m', `round ${n}`);
+}
+
+/** Pushes what {@link prepareBenchPush} prepared, as agent `bench`: a new feature branch, or main. */
+export function benchPush(clone, kind, n, env) {
+  run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? `HEAD:refs/heads/feature-${n}` : 'HEAD:main'], { env });
 }

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu } from './fixture.mjs';
+import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu, benchPush, prepareBenchPush } from './fixture.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 15);
 const root = mkdtempSync(join(tmpdir(), 'agent-hooks-bench-'));
@@ -19,22 +19,8 @@ try {
   run(root, process.execPath, [CLI, 'install', hooked]);
   const clones = { hooked: cloneOf(hooked, join(root, 'hooked')), plain: cloneOf(plain.path, join(root, 'plain')) };
   let round = 0;
-  const prepare = (clone, kind, n) => {
-    if (kind === 'feature') {
-      git(clone, 'checkout', '--quiet', '-B', `feature-${n}`, 'origin/main');
-      for (const p of plain.free.slice(0, 20)) writeFileSync(join(clone, p), `export const round = ${n};\n`);
-    } else {
-      git(clone, 'checkout', '--quiet', 'main');
-      const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: [`free/f${n}.ts`] };
-      writeFileSync(join(clone, 'current_tasks', `bench-${n}.json`), `${JSON.stringify(lock)}\n`);
-    }
-    git(clone, 'add', '-A');
-    git(clone, 'commit', '--quiet', '-m', `round ${n}`);
-  };
-  const push = (clone, kind, n, env) => {
-    const target = kind === 'feature' ? `HEAD:refs/heads/feature-${n}` : 'HEAD:main';
-    run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', target], { env });
-  };
+  const prepare = (clone, kind, n) => prepareBenchPush(clone, kind, n, plain.free);
+  const push = benchPush;
   for (const [label, env] of caVariants()) {
     for (const kind of ['feature', 'claim']) {
       round++;
