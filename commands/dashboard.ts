@@ -3,7 +3,8 @@
 // lander's marker ref), the lander's verdict notes, branch tips, the events log (refused pushes),
 // the red-test records and the passed-tests markers. Then hands them to the pure
 // assembleDashboard.
-import { NOTES_REF, QUEUE_PREFIX, TESTING_REF } from '../core/queue.js';
+import { parseJsonObject } from '../core/json.js';
+import { NOTES_REF, parseQueueNote, QUEUE_PREFIX, TESTING_REF } from '../core/queue.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assembleDashboard, assembleHealth, type Batch, type BranchTip, type DashboardJson, type LandVerdict, type QueueEntry, type RedTest, type Rejection } from '../core/dashboard.js';
@@ -97,15 +98,8 @@ const isOid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{4
 
 /** The batch named by the message of the lander's marker commit, or undefined when the message is not one. */
 export function parseBatchMessage(message: string, since: string): Batch | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(message);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const b = v as Record<string, unknown>;
-  if (!isOid(b.onto) || !Array.isArray(b.entries)) return undefined;
+  const b = parseJsonObject(message);
+  if (!b || !isOid(b.onto) || !Array.isArray(b.entries)) return undefined;
   const entries = b.entries.flatMap((e: unknown) => {
     const x = e as Record<string, unknown> | null;
     return x && typeof x.ref === 'string' && x.ref.startsWith(LAND_PREFIX) && isOid(x.oid) ? [{ ref: x.ref, oid: x.oid }] : [];
@@ -125,21 +119,6 @@ async function readBatch(rows: readonly RefRow[], git: AsyncGitOptions): Promise
 /** The red tests of the claims ref: the test stage's records (server/red.ts), as the dashboard shows them. */
 function readRedTests(gitDir: string, claimsRef: string): RedTest[] {
   return listRedRecords(gitDir, claimsRef).map((r) => ({ test: r.test, seen: r.seen, state: r.state, ...(r.culprit ? { culprit: r.culprit } : {}) }));
-}
-
-/** A verdict note's JSON, or undefined when it is not one (notes are written by the lander, but read defensively). */
-export function parseVerdictNote(text: string): (Pick<LandVerdict, 'state' | 'onto' | 'reason' | 'errors' | 'reproduce'> & { ref?: string; time?: string }) | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const n = v as Record<string, unknown>;
-  if (n.state !== 'landed' && n.state !== 'ejected') return undefined;
-  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
-  return { state: n.state, onto: str(n.onto), reason: str(n.reason), reproduce: str(n.reproduce), ref: str(n.ref), time: str(n.time), errors: Array.isArray(n.errors) ? n.errors.filter((e): e is string => typeof e === 'string') : [] };
 }
 
 /**
@@ -164,14 +143,14 @@ async function readVerdicts(git: AsyncGitOptions): Promise<LandVerdict[]> {
   const verdicts: LandVerdict[] = [];
   for (const w of written.slice(0, LIMITS.verdicts)) {
     const note = objects.get(w.spec);
-    const parsed = note ? parseVerdictNote(note.content.toString('utf8')) : undefined;
+    const parsed = note ? parseQueueNote(note.content.toString('utf8')) : undefined;
     if (!parsed) continue;
     const commit = objects.get(w.oid);
     const text = commit?.type === 'commit' ? commit.content.toString('utf8') : '';
     const author = /^author (.*?) <[^>]*> \d+ [+-]\d{4}$/m.exec(text.split('\n\n')[0] ?? '')?.[1] ?? (commit ? identityNameOf(commit) : undefined) ?? 'unknown';
     const subject = text.split('\n\n')[1]?.split('\n')[0] ?? w.oid.slice(0, 10);
     // The note's queue ref names the agent (the pusher of the entry); the commit's author is the fallback.
-    const { ref, time, ...verdict } = parsed;
+    const { ref, time, flaky: _flaky, ...verdict } = parsed;
     const agent = ref?.startsWith(LAND_PREFIX) ? ref.slice(LAND_PREFIX.length).split('/')[0]! : author;
     const when = time && parseRfc3339(time) !== undefined ? formatTime(parseRfc3339(time)!) : formatTime(w.time);
     verdicts.push({ time: when, oid: w.oid, agent, subject, ...verdict });

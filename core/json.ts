@@ -82,3 +82,18 @@ function depthProblem(source: string): { line: number; column: number; reason: s
   }
   return undefined;
 }
+
+/**
+ * `text` as a JSON object (not an array), or undefined when it is not valid JSON or not an
+ * object: for reading records written by agent-hooks itself (notes, logs, state files) defensively,
+ * where a torn or foreign record is skipped rather than reported.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

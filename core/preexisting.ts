@@ -2,6 +2,7 @@
 // failing test files a push is blamed for, the WARNING lines for the others, and the bisect that
 // finds the commit that turned a test red. Pure: the test stage and the bisector run the tests
 // and hand the results here.
+import { parseJsonObject } from './json.js';
 
 /** `test.preexisting`: what a push gets when a test it runs fails on the claims ref's old tip too. */
 export type PreexistingMode = 'accept' | 'reject';
@@ -46,14 +47,8 @@ const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * a string, is dropped (the record stays, as if still bisecting its culprit).
  */
 export function parseRedRecord(text: string): RedRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const r = v as Record<string, unknown>;
+  const r = parseJsonObject(text);
+  if (!r) return undefined;
   if (typeof r.ref !== 'string' || typeof r.test !== 'string' || typeof r.redAt !== 'string' || typeof r.seen !== 'string') return undefined;
   if (r.state !== 'bisecting' && r.state !== 'found' && r.state !== 'unknown') return undefined;
   if (!isStrings(r.command) || typeof r.timeout !== 'number') return undefined;

@@ -1,6 +1,7 @@
 // The landing queue (DESIGN.md "The landing queue"): queue refs, the rules for enqueueing, how
 // the lander batches and bisects, and the verdict it records as a git note. Pure: the lander
 // (server/lander.ts), pre-receive and `agent-hooks land` gather the facts and act on the answers.
+import { parseJsonObject } from './json.js';
 import { AGENT_ID } from './lock-file.js';
 import type { Policy, QueuePolicy } from './policy.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
@@ -209,17 +210,15 @@ export interface QueueNote {
 
 /** Reads a note's text, or undefined when it is not a verdict of the lander. */
 export function parseQueueNote(text: string): QueueNote | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof json !== 'object' || json === null) return undefined;
-  const n = json as Record<string, unknown>;
-  if ((n.state !== 'landed' && n.state !== 'ejected') || typeof n.onto !== 'string' || typeof n.reason !== 'string' || !Array.isArray(n.errors) || !n.errors.every((e) => typeof e === 'string')) return undefined;
-  return json as QueueNote;
+  const n = parseJsonObject(text);
+  if (!n || (n.state !== 'landed' && n.state !== 'ejected') || typeof n.onto !== 'string' || typeof n.reason !== 'string' || !isStrings(n.errors)) return undefined;
+  // The optional fields, when present, have their types too: readers use them as they are.
+  const optional = (x: unknown) => x === undefined || typeof x === 'string';
+  if (!optional(n.reproduce) || !optional(n.ref) || !optional(n.time) || !(n.flaky === undefined || isStrings(n.flaky))) return undefined;
+  return n as unknown as QueueNote;
 }
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((e) => typeof e === 'string');
 
 /** The lines `agent-hooks land` prints for a verdict, and its exit code (0 landed, 1 ejected). */
 export function formatNoteOutcome(note: QueueNote, branch: string): { lines: string[]; exitCode: 0 | 1 } {

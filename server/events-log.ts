@@ -2,6 +2,7 @@
 // appended by pre-receive (a refused push, with its ERROR lines) and read by the dashboard. The
 // refs say what landed; only this log remembers what was refused. It is bounded: past
 // MAX_LOG_BYTES the file is renamed to `events.log.1` (the previous one is dropped).
+import { parseJsonObject } from '../core/json.js';
 import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { statePaths } from './state.js';
@@ -50,15 +51,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** The event of one log line, or undefined for a line that is not one (a torn or foreign line). */
 export function parseEvent(line: string): RepoEvent | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const e = value as Record<string, unknown>;
-  if (!isString(e.time)) return undefined;
+  const e = parseJsonObject(line);
+  if (!e || !isString(e.time)) return undefined;
   if (e.kind === 'rejected' && isString(e.pusher) && Array.isArray(e.refs) && e.refs.every(isString) && Array.isArray(e.errors) && e.errors.every(isString)) {
     return { kind: 'rejected', time: e.time, pusher: e.pusher, refs: e.refs, errors: e.errors };
   }
