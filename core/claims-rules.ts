@@ -3,7 +3,7 @@
 import type { Claim, TreeEntry } from './claim.js';
 import { classifyLocksDirEntry, LOCK_FILE_MAX_BYTES, lockExpiresAt, parseLockFile } from './lock-file.js';
 import { leasesOf, type Lease } from './lease.js';
-import { checkBrokenGlobs, checkLeaseOverlaps } from './lease-rules.js';
+import { checkBrokenGlobs, checkLeaseOverlaps, type TreePaths } from './lease-rules.js';
 import { defaultPolicy, parsePolicy, POLICY_FILE, type Policy } from './policy.js';
 import { checkPolicyChange } from './policy-rules.js';
 import { isDelete, type RefUpdate } from './ref-update.js';
@@ -38,10 +38,11 @@ export interface ClaimsRefInput {
   claims: readonly Claim[];
   /**
    * The files of the new tip plus the paths the push changes, for lease overlaps (rule 4). Asked
-   * for only when the push adds or widens a lease: listing a large tree costs more than the rest
-   * of the check, and releases and renewals need no paths.
+   * for only when the push adds or widens a lease, and then under the lease's globs' bases:
+   * listing a large tree costs more than the rest of the check, and releases and renewals need no
+   * paths.
    */
-  paths: () => readonly string[];
+  paths: TreePaths;
   /** The pushed policy file when the push changes it: its text, or null when it is deleted. */
   newPolicyText?: string | null;
   /**
@@ -237,7 +238,7 @@ export function checkClaimsRef(input: ClaimsRefInput): Verdict[] {
     }
   }
   if (newLeases.length > 0) {
-    verdicts.push(...checkLeaseOverlaps({ refName: ref, leases: newLeases, claims: input.claims, paths: input.paths(), exempt: policy.leases.exempt, now: input.now }));
+    verdicts.push(...checkLeaseOverlaps({ refName: ref, leases: newLeases, claims: input.claims, paths: input.paths, exempt: policy.leases.exempt, now: input.now }));
   }
   return verdicts;
 }

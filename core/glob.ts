@@ -153,6 +153,15 @@ export function globBase(pattern: string): string {
 }
 
 /**
+ * Whether `path` is one of `bases` or lies under one, component by component (`src/parser` holds
+ * `src/parser` and `src/parser/a.ts`, not `src/parser-x`), as git matches a literal pathspec;
+ * the base '' holds every path. With {@link globBase}: a glob can only match under its base.
+ */
+export function isUnderAny(path: string, bases: readonly string[]): boolean {
+  return bases.some((b) => b === '' || path === b || (path.startsWith(b) && path.charCodeAt(b.length) === 47));
+}
+
+/**
  * A matcher for one pattern: literal paths by equality or directory prefix, globs by picomatch.
  * Bounded time: a glob over {@link complexityProblem}'s limits (one already on the claims ref
  * from before the limit) and a path longer than {@link MAX_MATCHED_PATH} are judged by the

@@ -4,7 +4,7 @@
 import type { Claim, TreeEntry } from './claim.js';
 import { globProblem } from './glob.js';
 import { leasesOf } from './lease.js';
-import { checkLeaseOverlaps } from './lease-rules.js';
+import { checkLeaseOverlaps, treePathsOf } from './lease-rules.js';
 import { classifyLocksDirEntry, formatLockFile, TASK_ID, type LockFile, type LockFileFormat } from './lock-file.js';
 import { TTL_MAX, TTL_MIN, type Policy } from './policy.js';
 import { isRenewalDue } from './session.js';
@@ -94,7 +94,7 @@ export function planClaim(state: ClaimsState, request: ClaimRequest): Plan {
   if (active) lock.renewed = request.now;
   const path = `${state.policy.locks.dir}/${request.taskId}.txt`;
   const claim: Claim = { taskId: request.taskId, path, lock, expiresAt: request.now + (request.ttl ?? state.policy.locks.ttl) * 1000 };
-  const overlaps = checkLeaseOverlaps({ refName: state.refName, leases: leasesOf([claim], request.now), claims: state.claims, paths: state.paths, exempt: state.policy.leases.exempt, now: request.now });
+  const overlaps = checkLeaseOverlaps({ refName: state.refName, leases: leasesOf([claim], request.now), claims: state.claims, paths: treePathsOf(state.paths), exempt: state.policy.leases.exempt, now: request.now });
   if (errorsOf(overlaps).length > 0) return settled({ kind: 'leased', task: request.taskId, verdicts: overlaps });
   const writes = new Map<string, string | null>(filesOfTask(state, request.taskId).map((e) => [e.path, null]));
   writes.set(path, formatLockFile(lock));

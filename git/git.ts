@@ -205,9 +205,17 @@ export function identityNameOf(object: GitObject): string | undefined {
   return m?.[1];
 }
 
-/** Every file path in a tree-ish (`git ls-tree -r --name-only -z --full-tree`). @throws GitError */
-export function listPaths(treeish: string, options: GitOptions = {}): string[] {
-  return runGit(['ls-tree', '-r', '--name-only', '-z', '--full-tree', treeish], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
+/**
+ * The file paths in a tree-ish (`git ls-tree -r --name-only -z --full-tree`): every one, or those
+ * under `under` (literal directories or files, matched component by component as git's literal
+ * pathspecs are; '' is the root). Every path when `under` is omitted, none when it is empty.
+ * @throws GitError
+ */
+export function listPaths(treeish: string, options: GitOptions = {}, under?: readonly string[]): string[] {
+  const all = under === undefined || under.includes('');
+  if (!all && under.length === 0) return [];
+  const pathspecs = all ? [] : ['--', ...new Set(under)];
+  return runGit([...(all ? [] : ['--literal-pathspecs']), 'ls-tree', '-r', '--name-only', '-z', '--full-tree', treeish, ...pathspecs], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
 }
 
 const COMMIT_HEADER = /^\x01([0-9a-f]{40}|[0-9a-f]{64})((?: [0-9a-f]{40}| [0-9a-f]{64})*) ?$/;

@@ -7,7 +7,8 @@ import { readCache, readCacheEntry, writeCache } from './claims-cache.js';
 import { statePaths } from './state.js';
 import { diffLocksDir, lockBlobsToRead, parseClaims } from '../core/claims-rules.js';
 import { leasesOf } from '../core/lease.js';
-import { withNetChange, type RefChanges } from '../core/lease-rules.js';
+import { withNetChange, type RefChanges, type TreePaths } from '../core/lease-rules.js';
+import { isUnderAny } from '../core/glob.js';
 import { needsCommitterName, parsePushOptions, resolvePusher, trustedIdentityEnv } from '../core/identity.js';
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
@@ -96,6 +97,20 @@ export function writeClaimsCache(gitDir: string, entry: ClaimsCacheEntry): void 
   const paths = statePaths(gitDir);
   writeCache(paths.lockEntriesCache, entry.key, entry.entries);
   writeCache(paths.claimsCache, entry.key, entry.claims);
+}
+
+/**
+ * The files of `tip` plus the `pushed` paths (a deleted path counts too), for the claims rules:
+ * one `git ls-tree` per question, restricted to the subtrees asked for; the whole listing is
+ * kept, and later questions are answered from it. @throws GitError
+ */
+export function treePathsAt(tip: string, pushed: readonly string[], git: GitOptions): TreePaths {
+  let all: string[] | undefined;
+  return (under) => {
+    if (under === undefined || under.includes('')) return (all ??= [...new Set([...listPaths(tip, git), ...pushed])]);
+    if (all) return all.filter((p) => isUnderAny(p, under));
+    return [...new Set([...listPaths(tip, git, under), ...pushed.filter((p) => isUnderAny(p, under))])];
+  };
 }
 
 /**
@@ -229,7 +244,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
       fastForward: oldTip === undefined || (claimsParents ? claimsParents.has(oldTip) : isAncestor(oldTip, newTip, git)),
       diff,
       blobs,
-      paths: () => [...new Set([...listPaths(newTip, git), ...pushed])],
+      paths: treePathsAt(newTip, pushed, git),
       newPolicyText: newPolicy?.oid === oldPolicy?.oid ? undefined : newPolicy ? newPolicy.content.toString('utf8') : null,
     };
   } else if (claimsUpdate) {

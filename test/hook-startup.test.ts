@@ -106,3 +106,33 @@ describe('the claims cache across claim pushes', () => {
     expect(push(a, ['origin', 'HEAD:refs/heads/agent-1/work'])).toMatchObject({ exitCode: 0, errors: [] });
   });
 });
+
+describe('rule 4 lists only the subtrees a new lease can match', () => {
+  /** The `git ls-tree` calls pre-receive made for one push (GIT_TRACE through receive-pack to the hook's git). */
+  function lsTreeCalls(clone: string, trace: string): { push: ReturnType<typeof push>; calls: string[] } {
+    writeFileSync(trace, '');
+    const result = push(clone, ['origin', 'HEAD:main'], { GIT_TRACE: trace });
+    const calls = readFileSync(trace, 'utf8').split('\n').filter((l) => /trace: built-in: git .*ls-tree -r --name-only/.test(l)).map((l) => l.replace(/^.*trace: built-in: git /, ''));
+    return { push: result, calls };
+  }
+
+  it('finds overlaps and misses prefixes the way git matches literal pathspecs, without listing the whole tree', () => {
+    const { upstream, b } = leased();
+    const trace = join(upstream, '..', 'trace.txt');
+    commit(b, { 'src/parser-x/q.ts': 'q\n', 'src/parser.ts': 'p\n' }, 'neighbours of src/parser');
+    expect(push(b).exitCode).toBe(0);
+
+    // src/parser-x and src/parser.ts share a prefix with agent-1's src/parser/**, not a directory.
+    commit(b, { 'current_tasks/neighbours.txt': lockText('agent-2', { files: ['src/parser-x/**', 'src/parser.ts'] }) }, 'claim neighbours');
+    const accepted = lsTreeCalls(b, trace);
+    expect(accepted.push).toMatchObject({ exitCode: 0, errors: [] });
+    expect(accepted.calls).toEqual([expect.stringMatching(/^ls-tree -r --name-only -z --full-tree [0-9a-f]{40} -- src\/parser-x src\/parser\.ts$/)]);
+
+    // A literal directory lease on agent-1's directory overlaps on its real file.
+    commit(b, { 'current_tasks/dir.txt': lockText('agent-2', { files: ['src/parser'] }) }, 'claim src/parser');
+    const rejected = lsTreeCalls(b, trace);
+    expect(rejected.push.errors).toEqual([expect.stringMatching(/current_tasks\/dir\.txt: lease src\/parser overlaps the lease of agent-1 .*: src\/parser\/a\.ts;/)]);
+    expect(rejected.calls).toHaveLength(1);
+    expect(rejected.calls[0]).toMatch(/ -- src\/parser$/);
+  });
+});

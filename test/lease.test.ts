@@ -1,9 +1,9 @@
 // Glob semantics of leases and the pure rules 4 and 5, as tables.
 import { describe, expect, it } from 'vitest';
 import type { Claim } from '../core/claim.js';
-import { globProblem, isGlobPattern } from '../core/glob.js';
+import { globProblem, isGlobPattern, isUnderAny } from '../core/glob.js';
 import { LeaseTable, leasesOf } from '../core/lease.js';
-import { checkLeasedChanges, checkLeaseOverlaps } from '../core/lease-rules.js';
+import { checkLeasedChanges, checkLeaseOverlaps, treePathsOf, type TreePaths } from '../core/lease-rules.js';
 import { formatVerdict } from '../core/verdict.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -94,8 +94,16 @@ describe('rule 5: changes to leased paths', () => {
 describe('rule 4: overlapping leases', () => {
   const paths = ['src/parser/a.ts', 'src/parser/b.ts', 'src/lexer/a.ts', 'docs/x.md', 'current_tasks/parser.txt', ...Array.from({ length: 10 }, (_, i) => `lib/f${i}.js`)];
   const others = [claim('agent-2', 'parser', ['src/parser/**'])];
-  const check = (files: string[], claims = others) =>
-    checkLeaseOverlaps({ refName: 'refs/heads/main', leases: leasesOf([claim('agent-1', 'mine', files)], NOW), claims, paths, exempt: EXEMPT, now: NOW }).map(formatVerdict);
+  // Every question the rule asks of the tree: undefined for all of it, or the bases it lists.
+  let asked: (readonly string[] | undefined)[] = [];
+  const recorded: TreePaths = (under) => {
+    asked.push(under);
+    return treePathsOf(paths)(under);
+  };
+  const check = (files: string[], claims = others) => {
+    asked = [];
+    return checkLeaseOverlaps({ refName: 'refs/heads/main', leases: leasesOf([claim('agent-1', 'mine', files)], NOW), claims, paths: recorded, exempt: EXEMPT, now: NOW }).map(formatVerdict);
+  };
 
   it.each([
     [['src/lexer/**'], []],
@@ -119,4 +127,38 @@ describe('rule 4: overlapping leases', () => {
     expect(check(['lib/**', 'src/**', 'docs/**'], [])).toEqual([expect.stringMatching(/^WARNING: .* is very broad: it covers 14 of the 14 leasable files/)]);
     expect(check(['current_tasks/**'], [])).toEqual([expect.stringMatching(/^ERROR: refs\/heads\/main: current_tasks\/mine\.txt: current_tasks\/\*\* is exempt from leases .* and can never be leased/)]);
   });
+
+  // Issue 18: a claim push lists only the subtrees its new lease can match, not the whole tree.
+  it('lists only the bases of a narrow lease, and the whole tree only to count a wide one', () => {
+    expect(check(['src/lexer/**', 'docs/x.md'])).toEqual([]);
+    expect(asked).toEqual([['src/lexer', 'docs/x.md']]);
+    expect(check(['src/parser/a.ts'])).toHaveLength(1);
+    expect(asked).toEqual([['src/parser/a.ts']]);
+    // 10 covered files might be 90% of the tree: the leasable files are counted (all 14).
+    expect(check(['lib/**'], [])).toEqual([]);
+    expect(asked).toEqual([['lib'], undefined]);
+    expect(check(['**/*.js'], [])).toEqual([]);
+    expect(asked).toEqual([[''], undefined]);
+  });
+
+  it('warns about a directory lease holding 90% of the leasable files, counted over the whole tree', () => {
+    const tree = [...Array.from({ length: 18 }, (_, i) => `src/f${i}.ts`), 'README.md', 'current_tasks/a.txt', 'current_tasks/b.txt', 'current_tasks/c.txt'];
+    const run = (files: string[]) => checkLeaseOverlaps({ refName: 'refs/heads/main', leases: leasesOf([claim('agent-1', 'mine', files)], NOW), claims: [], paths: treePathsOf(tree), exempt: EXEMPT, now: NOW }).map(formatVerdict);
+    // 18 of 19 leasable files (the lock files are exempt): warned.
+    expect(run(['src/**'])).toEqual([expect.stringMatching(/lease src\/\*\* is very broad: it covers 18 of the 19 leasable files/)]);
+    // 10 of 19: counted, not warned.
+    expect(run(['src/f1*.ts', 'src/f2.ts'])).toEqual([]);
+  });
+});
+
+describe('isUnderAny: literal pathspec matching, component by component', () => {
+  it.each([
+    ['src/parser/a.ts', ['src/parser'], true],
+    ['src/parser', ['src/parser'], true],
+    ['src/parser-x/a.ts', ['src/parser'], false],
+    ['src/parser.ts', ['src/parser'], false],
+    ['anything/at/all', [''], true],
+    ['src/a.ts', [], false],
+    ['docs/x.md', ['src', 'docs/x.md'], true],
+  ] as const)('%s under %j: %s', (path, bases, expected) => expect(isUnderAny(path, bases)).toBe(expected));
 });
