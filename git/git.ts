@@ -126,6 +126,47 @@ export function readObjects(specs: readonly string[], options: GitOptions = {}):
   return parseBatchOutput(runGit(['cat-file', '--batch'], { ...options, input }).stdout, specs);
 }
 
+/** An object's header from `git cat-file` `info`: its oid, type and size in bytes, never its content. */
+export interface ObjectInfo {
+  oid: string;
+  type: string;
+  size: number;
+}
+
+/**
+ * Objects and object headers in one `git cat-file --batch-command` process (git >= 2.36,
+ * git-cat-file(1)): `contents` of each of `specs` (as {@link readObjects}), and `info` of each of
+ * `infoSpecs` (oid, type and size only: a pushed tag of a large blob is never read into memory).
+ * Missing objects map to undefined. One process instead of a `--batch` and a `--batch-check`
+ * (a hook's git processes are most of its time, issue 18).
+ * @throws GitError when git fails, or its output is cut short.
+ */
+export function readObjectsAndInfo(specs: readonly string[], infoSpecs: readonly string[], options: GitOptions = {}): { objects: Map<string, GitObject | undefined>; info: Map<string, ObjectInfo | undefined> } {
+  const objects = new Map<string, GitObject | undefined>();
+  const info = new Map<string, ObjectInfo | undefined>();
+  if (specs.length === 0 && infoSpecs.length === 0) return { objects, info };
+  batchInput([...specs, ...infoSpecs]); // refuses a newline in any spec
+  const input = [...specs.map((s) => `contents ${s}\n`), ...infoSpecs.map((s) => `info ${s}\n`)].join('');
+  const args = ['cat-file', '--batch-command'];
+  const out = runGit(args, { ...options, input }).stdout;
+  let at = 0;
+  const header = (spec: string) => {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) throw new GitError(args, 0, `output ended before the answer for ${spec}`);
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(out.toString('utf8', at, eol));
+    at = eol + 1;
+    return m ? { oid: m[1]!, type: m[2]!, size: Number(m[3]) } : undefined; // "<spec> missing" or "ambiguous"
+  };
+  for (const spec of specs) {
+    const h = header(spec);
+    if (h && at + h.size > out.length) throw new GitError(args, 0, `output ended inside the content of ${spec}`);
+    objects.set(spec, h ? { oid: h.oid, type: h.type, content: out.subarray(at, at + h.size) } : undefined);
+    if (h) at += h.size + 1;
+  }
+  for (const spec of infoSpecs) info.set(spec, header(spec));
+  return { objects, info };
+}
+
 /**
  * Lists the files under `dir` in a tree-ish, recursively, with sizes
  * (`git ls-tree -r -l -z --full-tree`; `dir` is a literal path, never a pathspec pattern).
@@ -263,19 +304,20 @@ export function readNetChangedPaths(from: string, to: string, options: GitOption
   return runGit(['diff-tree', '-r', '--no-renames', '--name-only', '-z', from, to, '--'], options).stdout.toString('utf8').split('\0').filter((p) => p !== '');
 }
 
+/** The `info` specs that peel these oids (`<oid>^{}`), for {@link readObjectsAndInfo}. */
+export const peelSpecs = (oids: readonly string[]): string[] => oids.map((o) => `${o}^{}`);
+
 /**
- * What each object finally is once tags are peeled (`git cat-file --batch-check` of `<oid>^{}`):
- * `commit`, `tree` or `blob`, or undefined when missing. A ref may point at a tag of a tree,
- * whose paths `git log` never lists. @throws GitError
+ * What each object finally is once tags are peeled, from the answers to {@link peelSpecs} given
+ * by {@link readObjectsAndInfo}: `commit`, `tree` or `blob`, or undefined when missing. A ref may
+ * point at a tag of a tree, whose paths `git log` never lists.
  */
-export function readPeeledTypes(oids: readonly string[], options: GitOptions = {}): Map<string, string | undefined> {
+export function peeledTypesOf(oids: readonly string[], info: ReadonlyMap<string, ObjectInfo | undefined>): Map<string, string | undefined> {
   const types = new Map<string, string | undefined>();
-  if (oids.length === 0) return types;
-  const out = runGit(['cat-file', '--batch-check=%(objecttype)'], { ...options, input: oids.map((o) => `${o}^{}\n`).join('') }).stdout.toString('utf8').split('\n');
-  oids.forEach((oid, i) => {
-    const line = out[i] ?? '';
-    types.set(oid, /^(commit|tree|blob)$/.test(line) ? line : undefined);
-  });
+  for (const oid of oids) {
+    const type = info.get(`${oid}^{}`)?.type;
+    types.set(oid, type === 'commit' || type === 'tree' || type === 'blob' ? type : undefined);
+  }
   return types;
 }
 

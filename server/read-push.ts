@@ -13,7 +13,7 @@ import { needsCommitterName, parsePushOptions, resolvePusher, trustedIdentityEnv
 import { POLICY_FILE, policyFromText } from '../core/policy.js';
 import type { PushInput } from '../core/push-rules.js';
 import { isCreate, isDelete, isZeroOid, refNameProblem, type RefUpdate } from '../core/ref-update.js';
-import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readHeadRef, readNetChangedPaths, readObjects, readPeeledTypes, type GitObject, type GitOptions } from '../git/git.js';
+import { gitText, identityNameOf, readRef, isAncestor, isTrue, listPaths, listTree, readChangedPaths, readConfig, readHeadRef, readNetChangedPaths, readObjects, readObjectsAndInfo, peeledTypesOf, peelSpecs, type GitObject, type GitOptions, type ObjectInfo } from '../git/git.js';
 
 /** The server's git config cannot be used; `fix` is the command that repairs it. */
 export class ConfigError extends Error {
@@ -118,20 +118,21 @@ export function treePathsAt(tip: string, pushed: readonly string[], git: GitOpti
  * at it, keyed `<tip>:agent-hooks.json`, and the objects `specs` name, all in one
  * `git cat-file --batch` (a hook's git processes are most of its time, issue 18). The tip is
  * asked for before and after the policy; when another push moved the ref in between, the tip and
- * the objects are read again one after the other, so the policy is always the tip's.
+ * the objects are read again one after the other, so the policy is always the tip's. `infoSpecs`
+ * are answered in the same process with headers only (readObjectsAndInfo).
  * @throws GitError
  */
-export function readTipAndObjects(ref: string, specs: readonly string[], git: GitOptions): { tip: string | undefined; objects: Map<string, GitObject | undefined> } {
+export function readTipAndObjects(ref: string, specs: readonly string[], git: GitOptions, infoSpecs: readonly string[] = []): { tip: string | undefined; objects: Map<string, GitObject | undefined>; info: Map<string, ObjectInfo | undefined> } {
   const [before, after, policy] = [`${ref}^{commit}`, `${ref}^0`, `${ref}^{commit}:${POLICY_FILE}`];
-  const objects = readObjects([before, policy, after, ...specs], git);
+  const { objects, info } = readObjectsAndInfo([before, policy, after, ...specs], infoSpecs, git);
   const tip = objects.get(before)?.oid;
   if (tip !== objects.get(after)?.oid) {
     const again = readRef(ref, git);
-    return { tip: again, objects: readObjects(again ? [`${again}:${POLICY_FILE}`, ...specs] : specs, git) };
+    return { tip: again, ...readObjectsAndInfo(again ? [`${again}:${POLICY_FILE}`, ...specs] : specs, infoSpecs, git) };
   }
   if (tip) objects.set(`${tip}:${POLICY_FILE}`, objects.get(policy));
   for (const spec of [before, after, policy]) if (!specs.includes(spec)) objects.delete(spec);
-  return { tip, objects };
+  return { tip, objects, info };
 }
 
 /**
@@ -158,9 +159,13 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   const needsCommitter = needsCommitterName(identity.env, pushOptions);
   const tip = newTip ?? updates.find((u) => !isDelete(u))?.newOid;
   const specs = [newTip && `${newTip}:${POLICY_FILE}`, needsCommitter && tip].filter((s): s is string => !!s);
+  // The pushed objects' peeled types too (a tag of a tree has paths `git log` never lists): not
+  // known yet whether rule 5 will ask, but one more line costs less than one more process.
+  const pushedOids = [...new Set(updates.filter((u) => !isDelete(u)).map((u) => u.newOid))];
   let objects: Map<string, GitObject | undefined>;
-  if (readsTip) ({ tip: oldTip, objects } = readTipAndObjects(config.claimsRef, specs, git));
-  else objects = readObjects(oldTip ? [`${oldTip}:${POLICY_FILE}`, ...specs] : specs, git);
+  let info: Map<string, ObjectInfo | undefined>;
+  if (readsTip) ({ tip: oldTip, objects, info } = readTipAndObjects(config.claimsRef, specs, git, peelSpecs(pushedOids)));
+  else ({ objects, info } = readObjectsAndInfo(oldTip ? [`${oldTip}:${POLICY_FILE}`, ...specs] : specs, peelSpecs(pushedOids), git));
   const oldPolicy = oldTip ? objects.get(`${oldTip}:${POLICY_FILE}`) : undefined;
   const newPolicy = newTip ? objects.get(`${newTip}:${POLICY_FILE}`) : undefined;
   const tipObject = needsCommitter && tip ? objects.get(tip) : undefined;
@@ -214,7 +219,7 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
   // A ref may point at a tag of a tree (never at a commit): `git log` lists none of its paths,
   // so the tree's difference from the claims ref's tip counts as its change (every path when
   // there is no tip). A blob has no path.
-  const peeled = othersHoldLeases ? readPeeledTypes(judged.map((u) => u.newOid), git) : new Map<string, string | undefined>();
+  const peeled = peeledTypesOf(judged.map((u) => u.newOid), info);
   // The parents of the commits walked for the claims ref: they tell a fast-forward (rule 6).
   let claimsParents: Set<string> | undefined;
   for (const u of judged) {

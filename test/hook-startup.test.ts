@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloneAs, commit, git, lockText, push, sharedRepo, sync } from './helpers/git.js';
+import { readObjectsAndInfo } from '../git/git.js';
 
 /** agent-1 holds task parser with a lease on src/parser/**; agent-2 has a clone in sync. */
 function leased() {
@@ -134,5 +135,22 @@ describe('rule 4 lists only the subtrees a new lease can match', () => {
     expect(rejected.push.errors).toEqual([expect.stringMatching(/current_tasks\/dir\.txt: lease src\/parser overlaps the lease of agent-1 .*: src\/parser\/a\.ts;/)]);
     expect(rejected.calls).toHaveLength(1);
     expect(rejected.calls[0]).toMatch(/ -- src\/parser$/);
+  });
+});
+
+describe('one cat-file --batch-command for contents and headers', () => {
+  it('reads contents in order, headers without contents, and says which are missing', () => {
+    const { a } = leased();
+    commit(a, { 'dir with space/big.bin': Buffer.alloc(300_000, 7) }, 'a big blob');
+    git(a, ['tag', '-a', '-m', 'tag of a blob', 'blob-tag', 'HEAD:dir with space/big.bin']);
+    const head = git(a, ['rev-parse', 'HEAD']).stdout.trim();
+    const { objects, info } = readObjectsAndInfo(['HEAD:src/parser/a.ts', 'HEAD:no/such/file', 'HEAD:dir with space/big.bin'], ['blob-tag^{}', 'HEAD^{}', 'nonesuch^{}'], { cwd: a });
+    expect(objects.get('HEAD:src/parser/a.ts')).toMatchObject({ type: 'blob' });
+    expect(Buffer.from(objects.get('HEAD:src/parser/a.ts')!.content).toString()).toBe('a\n');
+    expect(objects.get('HEAD:no/such/file')).toBeUndefined();
+    expect(objects.get('HEAD:dir with space/big.bin')?.content.length).toBe(300_000);
+    expect(info.get('blob-tag^{}')).toEqual({ oid: expect.stringMatching(/^[0-9a-f]{40}$/), type: 'blob', size: 300_000 });
+    expect(info.get('HEAD^{}')).toMatchObject({ oid: head, type: 'commit' });
+    expect(info.get('nonesuch^{}')).toBeUndefined();
   });
 });
