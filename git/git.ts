@@ -266,12 +266,13 @@ const COMMIT_HEADER = /^\x01([0-9a-f]{40}|[0-9a-f]{64})((?: [0-9a-f]{40}| [0-9a-
  * with the oldest such commit that changed it. Renames count as deletion plus addition
  * (`--no-renames`); a merge counts only the paths it changes beyond all its parents
  * (`-c`, combined diff); mode changes, symlinks and submodule entries count like files.
- * `parents`, when given, receives the parents of every commit walked: an excluded commit is an
- * ancestor of `tip` exactly when it is one of them (or is `tip`), which spares a
- * `git merge-base --is-ancestor` (issue 18).
+ * `walked`, when given, receives every commit walked with its parents: an excluded commit is an
+ * ancestor of `tip` exactly when it is one of their parents (or is `tip`), which spares a
+ * `git merge-base --is-ancestor`; and when the only commit walked is `tip` with the single
+ * parent `from`, the paths are exactly `git diff-tree <from> <tip>`'s (issue 18).
  * @throws GitError
  */
-export function readChangedPaths(tip: string, excludes: readonly string[], options: GitOptions = {}, parents?: Set<string>): Map<string, string> {
+export function readChangedPaths(tip: string, excludes: readonly string[], options: GitOptions = {}, walked?: Map<string, string[]>): Map<string, string> {
   const args = ['log', '-z', '--no-renames', '-c', '--name-only', '--format=%x01%H %P', tip, '--not', ...excludes, '--'];
   const paths = new Map<string, string>();
   let commit = '';
@@ -279,7 +280,7 @@ export function readChangedPaths(tip: string, excludes: readonly string[], optio
     const header = COMMIT_HEADER.exec(token);
     if (header) {
       commit = header[1]!;
-      if (parents) for (const p of header[2]!.split(' ')) if (p !== '') parents.add(p);
+      walked?.set(commit, header[2]!.split(' ').filter((p) => p !== ''));
       continue;
     }
     const path = token.replace(/^\n/, '');

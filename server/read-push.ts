@@ -211,26 +211,34 @@ export function readPushInput(updates: RefUpdate[], env: NodeJS.ProcessEnv, now:
 
   // Changed paths matter only when another agent holds a lease (rule 5) or leases change (rule 4).
   const othersHoldLeases = leasesOf(claims.filter((c) => c.lock.agent !== pusher.id), now).length > 0;
-  // Rule 5 (b): on the claims ref the net change old tip -> new tip counts too; the lock-only
-  // shortcut of rule 7 looks at it as well, so it is read when leases or tests need it.
-  const claimsNet = claimsUpdate && oldTip && newTip && (othersHoldLeases || policy.test) ? readNetChangedPaths(oldTip, newTip, git) : undefined;
   const changes: RefChanges[] = [];
   const judged = updates.filter((u) => !isDelete(u) && (othersHoldLeases || (u === claimsUpdate && diff && diff.tasks.length > 0)));
   // A ref may point at a tag of a tree (never at a commit): `git log` lists none of its paths,
   // so the tree's difference from the claims ref's tip counts as its change (every path when
   // there is no tip). A blob has no path.
   const peeled = peeledTypesOf(judged.map((u) => u.newOid), info);
-  // The parents of the commits walked for the claims ref: they tell a fast-forward (rule 6).
-  let claimsParents: Set<string> | undefined;
+  // The commits walked for the claims ref, with their parents: they tell a fast-forward (rule 6),
+  // and one commit on top of the old tip is its own net change.
+  let claimsWalk: Map<string, string[]> | undefined;
   for (const u of judged) {
     const type = peeled.get(u.newOid);
-    const parents = u === claimsUpdate && type !== 'tree' && type !== 'blob' ? (claimsParents = new Set()) : undefined;
-    let refChanges: RefChanges = {
+    const walked = u === claimsUpdate && type !== 'tree' && type !== 'blob' ? (claimsWalk = new Map()) : undefined;
+    changes.push({
       refName: u.refName,
-      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git, parents),
-    };
-    if (u === claimsUpdate && claimsNet && oldTip) refChanges = withNetChange(refChanges, oldTip, u.newOid, claimsNet);
-    changes.push(refChanges);
+      paths: type === 'tree' ? new Map((oldTip ? readNetChangedPaths(oldTip, u.newOid, git) : listPaths(u.newOid, git)).map((p) => [p, u.newOid])) : type === 'blob' ? new Map() : readChangedPaths(u.newOid, changeExcludes(u, oldTip), git, walked),
+    });
+  }
+  const claimsParents = claimsWalk && new Set([...claimsWalk.values()].flat());
+  // Rule 5 (b): on the claims ref the net change old tip -> new tip counts too; the lock-only
+  // shortcut of rule 7 looks at it as well, so it is read when leases or tests need it. One
+  // commit whose only parent is the old tip (a claim, a release) is its own net change, already
+  // listed by the walk: `git diff-tree` runs only for anything else.
+  let claimsNet: string[] | undefined;
+  if (claimsUpdate && oldTip && newTip && (othersHoldLeases || policy.test)) {
+    const at = judged.indexOf(claimsUpdate);
+    const onlyChild = claimsWalk?.size === 1 && claimsWalk.get(newTip)?.length === 1 && claimsWalk.get(newTip)![0] === oldTip;
+    claimsNet = onlyChild && at >= 0 ? [...changes[at]!.paths.keys()] : readNetChangedPaths(oldTip, newTip, git);
+    if (at >= 0) changes[at] = withNetChange(changes[at]!, oldTip, newTip, claimsNet);
   }
 
   const input: PushInput & { testConcurrency: number; claimsTip?: string; claimsNet?: string[]; claimsCacheAfter?: ClaimsCacheEntry } = { claimsRef: config.claimsRef, claimsTip: oldTip, claimsNet, admins: config.admins, testConcurrency: config.testConcurrency, claimsCacheAfter, updates, pusher, pushOptions, policy, policyProblems: problems, claims, changes, now };

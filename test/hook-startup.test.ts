@@ -138,6 +138,32 @@ describe('rule 4 lists only the subtrees a new lease can match', () => {
   });
 });
 
+describe('the net change of one commit on the claims ref is its own walk', () => {
+  it('runs no diff-tree for one commit on the old tip, and one for two commits, judging both alike', () => {
+    const { upstream, b } = leased();
+    const trace = join(upstream, '..', 'trace-net.txt');
+    const pushTraced = () => {
+      writeFileSync(trace, '');
+      const result = push(b, ['origin', 'HEAD:main'], { GIT_TRACE: trace });
+      return { result, diffTrees: readFileSync(trace, 'utf8').split('\n').filter((l) => /trace: built-in: git diff-tree/.test(l)).length };
+    };
+    commit(b, { 'current_tasks/lexer.txt': lockText('agent-2', { files: ['src/lexer/**'] }) }, 'claim lexer');
+    expect(pushTraced()).toMatchObject({ result: { exitCode: 0, errors: [] }, diffTrees: 0 });
+
+    // One commit touching agent-1's lease: refused on the walk alone.
+    commit(b, { 'src/parser/a.ts': 'taken\n' }, 'touch the lease');
+    const one = pushTraced();
+    expect(one.result.errors[0]).toMatch(/src\/parser\/a\.ts .*is leased by agent-1/);
+    expect(one.diffTrees).toBe(0);
+
+    // Two commits: the net change is read as well, and the same path is refused.
+    commit(b, { 'src/lexer/l.ts': 'mine\n' }, 'and mine');
+    const two = pushTraced();
+    expect(two.result.errors[0]).toMatch(/src\/parser\/a\.ts .*is leased by agent-1/);
+    expect(two.diffTrees).toBe(1);
+  });
+});
+
 describe('one cat-file --batch-command for contents and headers', () => {
   it('reads contents in order, headers without contents, and says which are missing', () => {
     const { a } = leased();
