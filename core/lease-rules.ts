@@ -145,9 +145,17 @@ export function checkLeaseOverlaps(input: LeaseOverlapInput): Verdict[] {
     for (const path of covered) {
       for (const hit of othersTable.match(path)) shared.set(hit.lease, [...(shared.get(hit.lease) ?? []), path]);
     }
+    // Literal containment: a pattern of this lease, read as a path, inside another lease (one
+    // lookup in the table of all others), or a pattern of another lease inside this one.
+    const coveredPatterns = new Map<Lease, Set<string>>();
+    for (const g of lease.include) {
+      for (const hit of othersTable.match(g)) coveredPatterns.set(hit.lease, (coveredPatterns.get(hit.lease) ?? new Set()).add(g));
+    }
     for (const other of others) {
-      const theirs = new LeaseTable([other], input.exempt);
-      const literal = lease.include.flatMap((g) => other.include.filter((h) => theirs.match(g).length > 0 || mine.match(h).length > 0).map((h) => `${quote(g)} and ${quote(h)}`));
+      const inMine = new Set(other.include.filter((h) => mine.match(h).length > 0));
+      const literal = coveredPatterns.has(other) || inMine.size > 0
+        ? lease.include.flatMap((g) => other.include.filter((h) => coveredPatterns.get(other)?.has(g) || inMine.has(h)).map((h) => `${quote(g)} and ${quote(h)}`))
+        : [];
       const paths = shared.get(other) ?? [];
       if (literal.length === 0 && paths.length === 0) continue;
       const example = paths.length > 0

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Claim } from '../core/claim.js';
 import { globProblem, isGlobPattern, isUnderAny } from '../core/glob.js';
-import { LeaseTable, leasesOf } from '../core/lease.js';
+import { LeaseTable, leasesOf, type Lease } from '../core/lease.js';
 import { checkLeasedChanges, checkLeaseOverlaps, treePathsOf, type TreePaths } from '../core/lease-rules.js';
 import { formatVerdict } from '../core/verdict.js';
 
@@ -148,6 +148,35 @@ describe('rule 4: overlapping leases', () => {
     expect(run(['src/**'])).toEqual([expect.stringMatching(/lease src\/\*\* is very broad: it covers 18 of the 19 leasable files/)]);
     // 10 of 19: counted, not warned.
     expect(run(['src/f1*.ts', 'src/f2.ts'])).toEqual([]);
+  });
+});
+
+// Issue 18: literal containment used to build one LeaseTable per other lease; it now asks the table
+// of all others once per pattern. The old way, kept here as the reference, must agree on every
+// pair of random leases (patterns, exclusions, literal files, exempt paths).
+describe('rule 4 literal containment: one table of all others agrees with one table per lease', () => {
+  const vocabulary = ['src/**', 'src/parser/**', 'src/parser', 'src/parser/a.ts', 'src/*/a.ts', 'docs/**', '**/*.md', 'lib/f1.js', '!src/parser/**', '!docs/x.md', 'current_tasks/**', 'src/lexer/**', 'Src/Parser/**'];
+  const reference = (mine: Lease, others: readonly Lease[]) => others
+    .map((other) => {
+      const theirs = new LeaseTable([other], EXEMPT);
+      const table = new LeaseTable([mine], EXEMPT);
+      return mine.include.flatMap((g) => other.include.filter((h) => theirs.match(g).length > 0 || table.match(h).length > 0).map((h) => `${g} and ${h}`))[0];
+    })
+    .filter((x): x is string => x !== undefined);
+  it('on 400 random draws', () => {
+    let seed = 7;
+    const pick = () => vocabulary[(seed = (seed * 1103515245 + 12345) % 2147483648) % vocabulary.length]!;
+    for (let round = 0; round < 400; round++) {
+      const draw = () => [pick(), pick(), pick()].filter((g, i, all) => all.indexOf(g) === i && !(i === 0 && g.startsWith('!')));
+      const others = [claim('agent-2', 'a', draw()), claim('agent-3', 'b', draw())];
+      const mine = leasesOf([claim('agent-1', 'mine', draw())], NOW)[0];
+      if (!mine) continue;
+      const got = checkLeaseOverlaps({ refName: 'refs/heads/main', leases: [mine], claims: others, paths: treePathsOf([]), exempt: EXEMPT, now: NOW })
+        .filter((v) => v.what.includes('overlap'))
+        .map((v) => /the patterns (.*) overlap$/.exec(v.what)?.[1]?.replace(/`/g, ''));
+      const want = reference(mine, leasesOf(others, NOW));
+      expect(got, JSON.stringify({ mine: mine.claim.lock.files, others: others.map((o) => o.lock.files) })).toEqual(want);
+    }
   });
 });
 
