@@ -3,10 +3,11 @@
 // hooks, and a bare `node -e 0` beside them (same environment). Interleaved (A B C A B C ...),
 // wall-time medians and CPU-time means (user + system of the push and every process it started,
 // fixture.mjs childrenCpu) over PAIRS rounds, one run. The overhead is with minus without; the
-// issue-18 aim is an overhead of at most 1.5x `node -e 0`. Prints Markdown table rows, the CPU
-// ratio last.
+// issue-18 aim is an overhead of at most 1.5x `node -e 0`. A fourth copy, the floor, has the same
+// stubs but an empty pre-receive bundle: what any hook costs that starts node and keeps the sh
+// post-receive, before it reads anything. Prints Markdown table rows, the CPU ratio last.
 // Run after `npm run build`: node bench/push-overhead.mjs [pairs]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu, benchPush, prepareBenchPush } from './fixture.mjs';
@@ -17,17 +18,21 @@ try {
   const plain = generateRepo(join(root, 'plain.git'));
   const hooked = copyRepo(plain.path, join(root, 'hooked.git'));
   run(root, process.execPath, [CLI, 'install', hooked]);
-  const clones = { hooked: cloneOf(hooked, join(root, 'hooked')), plain: cloneOf(plain.path, join(root, 'plain')) };
+  const floor = copyRepo(plain.path, join(root, 'floor.git'));
+  run(root, process.execPath, [CLI, 'install', floor]);
+  const installed = join(floor, 'hooks', 'agent-hooks');
+  for (const version of readdirSync(installed).filter((d) => /^\d/.test(d))) writeFileSync(join(installed, version, 'pre-receive.mjs'), '');
+  const clones = { hooked: cloneOf(hooked, join(root, 'hooked')), plain: cloneOf(plain.path, join(root, 'plain')), floor: cloneOf(floor, join(root, 'floor')) };
   let round = 0;
   const prepare = (clone, kind, n) => prepareBenchPush(clone, kind, n, plain.free);
   const push = benchPush;
   for (const [label, env] of caVariants()) {
     for (const kind of ['feature', 'claim']) {
       round++;
-      const samples = { hooked: [], plain: [], node: [] };
+      const samples = { hooked: [], plain: [], node: [], floor: [] };
       // Interleaved, after two warm-up rounds; preparing each commit is not measured, only the push.
       for (let i = -2; i < PAIRS; i++) {
-        for (const side of ['hooked', 'plain', 'node']) {
+        for (const side of ['hooked', 'plain', 'node', 'floor']) {
           const n = round * 1000 + i + 2;
           if (side !== 'node') prepare(clones[side], kind, n);
           const t = timeWithCpu(() => (side === 'node' ? run(root, process.execPath, ['-e', '0'], { env }) : push(clones[side], kind, n, env)));
@@ -39,7 +44,7 @@ try {
       const what = kind === 'feature' ? '1 commit, 20 files, feature branch' : '1 lock file, claims ref';
       const [a, b, z] = [wall('hooked'), wall('plain'), wall('node')];
       const [ca, cb, cz] = [cpu('hooked'), cpu('plain'), cpu('node')];
-      console.log(`| ${what} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${fmt(z)} | ${ratio(a - b, z)} | ${fmt(ca)} / ${fmt(cb)} / ${fmt(cz)} | ${ratio(ca - cb, cz)} |`);
+      console.log(`| ${what} | ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${fmt(z)} | ${ratio(a - b, z)} | ${fmt(ca)} / ${fmt(cb)} / ${fmt(cz)} | ${ratio(cpu('floor') - cb, cz)} | ${ratio(ca - cb, cz)} |`);
     }
   }
 } finally {
