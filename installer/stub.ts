@@ -52,12 +52,17 @@ export function formatPostReceiveStub(version: string, nodePath: string, senderP
     `node=${shellQuote(nodePath)}`,
     `sender=${shellQuote(senderPath)}`,
     `chained=${shellQuote(chainedPath)}`,
-    'input=$(cat)',
+    // The ref updates read by the shell itself, and the git dir from $PWD: no `cat` and no
+    // subshell, two processes fewer on every push (issue 18).
+    "nl='",
+    "'",
+    "input=''",
+    'while IFS= read -r line || [ -n "$line" ]; do input="$input${input:+$nl}$line"; done',
     'status=0',
     'if [ -x "$chained" ]; then printf \'%s\\n\' "$input" | "$chained" "$@" || status=$?;',
     'elif [ -e "$chained" ] || [ -L "$chained" ]; then echo "ERROR: post-receive: the chained hook $chained (installed before agent-hooks) cannot run; fix: ls -l $chained: make it executable (chmod +x) or fix its link, or remove it" >&2; status=1; fi',
     '[ -n "$input" ] || exit $status',
-    'dir=$(cd "${GIT_DIR:-.}" && pwd) || exit $status',
+    'case "${GIT_DIR:-.}" in /*) dir=$GIT_DIR ;; .) dir=$PWD ;; *) dir=$PWD/$GIT_DIR ;; esac',
     ...formatLanderStart(landerPath),
     '[ -n "${AGENT_HOOKS_SLACK_WEBHOOK_URL-}" ] || git config --get agenthooks.slack.webhookUrl >/dev/null 2>&1 || exit $status',
     // One clock reading for the whole name: two `date` calls can straddle a second, and a later

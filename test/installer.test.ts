@@ -161,6 +161,26 @@ describe('install', () => {
     expect(readFileSync(join(dir, 'chained-stdin'), 'utf8')).toBe(input);
   });
 
+  it('post-receive reads its stdin without cat: many lines, backslashes, no final newline; the git dir relative, absolute or "."', () => {
+    const dir = tempDir();
+    const chained = join(dir, 'chained-post-receive');
+    const stub = join(dir, 'post-receive');
+    writeScript(stub, formatPostReceiveStub('0.1.0', join(dir, 'no-node'), join(dir, 'notify-sender.mjs'), chained));
+    writeScript(chained, `#!/bin/sh\ncat > '${join(dir, 'chained-stdin')}'\n`);
+    const repo = join(dir, 'repo.git');
+    git(dir, ['init', '--quiet', '--bare', repo]);
+    const lines = Array.from({ length: 300 }, (_, i) => `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/a\\b-${i}  x`);
+    for (const [cwd, gitDir] of [[repo, '.'], [dir, 'repo.git'], [dir, repo]] as const) {
+      for (const input of [`${lines.join('\n')}\n`, lines.join('\n')]) {
+        rmSync(join(repo, 'agent-hooks'), { recursive: true, force: true });
+        expect(spawnSync(stub, [], { cwd, env: fixtureEnv({ GIT_DIR: gitDir, AGENT_HOOKS_SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' }), input }).status).toBe(0);
+        expect(readFileSync(join(dir, 'chained-stdin'), 'utf8')).toBe(`${lines.join('\n')}\n`);
+        const [raw] = readdirSync(join(repo, 'agent-hooks', 'spool'));
+        expect(readFileSync(join(repo, 'agent-hooks', 'spool', raw!), 'utf8').split('\n').filter((l) => l.startsWith('update '))).toEqual(lines.map((l) => `update ${l}`));
+      }
+    }
+  });
+
   it('honours core.hooksPath and replaces an older version', () => {
     const upstream = makeUpstream({ install: false });
     const hooksDir = join(tempDir(), 'shared-hooks');
