@@ -1,7 +1,9 @@
 // A trace of one push (issue 18): which processes git starts for the hooks of a 20-file push to a
 // feature branch and of a claim push, and when, from GIT_TRACE2_EVENT. Each row is a process the
-// push started: its start and end in ms after `git push` started, and its argv. Run after
-// `npm run build`: node bench/trace-push.mjs [dist] (dist defaults to this checkout's dist/).
+// push started: its start and end in ms after `git push` started, and its argv. Each kind is
+// pushed once untraced first, so the trace shows the steady state (the claims cache warm, as
+// for every push but the first). Run after `npm run build`: node bench/trace-push.mjs [dist]
+// (dist defaults to this checkout's dist/).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,19 +35,20 @@ try {
   const base = generateRepo(join(root, 'base.git'));
   run(root, process.execPath, [join(dist, 'cli.mjs'), 'install', base.path]);
   const clone = cloneOf(base.path, join(root, 'clone'));
-  for (const kind of ['feature', 'claim']) {
+  for (const [n, kind] of ['feature', 'claim', 'feature', 'claim'].entries()) {
     if (kind === 'feature') {
       git(clone, 'checkout', '--quiet', '-B', 'feature-t', 'origin/main');
-      for (const p of base.free.slice(0, 20)) writeFileSync(join(clone, p), 'export const traced = 1;\n');
+      for (const p of base.free.slice(0, 20)) writeFileSync(join(clone, p), `export const traced = ${n};\n`);
     } else {
       git(clone, 'checkout', '--quiet', 'main');
-      const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: ['free/f1.ts'] };
-      writeFileSync(join(clone, 'current_tasks', 'bench-t.json'), `${JSON.stringify(lock)}\n`);
+      const lock = { agent: 'bench', started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), files: [`free/f${n + 1}.ts`] };
+      writeFileSync(join(clone, 'current_tasks', `bench-t${n}.json`), `${JSON.stringify(lock)}\n`);
     }
     git(clone, 'add', '-A');
     git(clone, 'commit', '--quiet', '-m', kind);
-    const trace = join(root, `${kind}.json`);
-    run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? 'HEAD:refs/heads/feature-t' : 'HEAD:main'], { env: { GIT_TRACE2_EVENT: trace, NODE_EXTRA_CA_CERTS: '' } });
+    const trace = join(root, `${kind}-${n}.json`);
+    run(clone, 'git', ['push', '--quiet', '-o', 'agent=bench', 'origin', kind === 'feature' ? '+HEAD:refs/heads/feature-t' : 'HEAD:main'], { env: { ...(n >= 2 ? { GIT_TRACE2_EVENT: trace } : {}), NODE_EXTRA_CA_CERTS: '' } });
+    if (n < 2) continue; // the untraced first push of each kind
     const procs = processesOf(trace).filter((p) => p.start !== undefined);
     const t0 = Math.min(...procs.map((p) => p.start));
     const rows = [];
