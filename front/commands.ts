@@ -111,13 +111,14 @@ export const COMMANDS: Command[] = [
       'dry-run': DRY_RUN,
       force: { type: 'boolean', describe: "write into a core.hooksPath outside the git dir (a hook manager's, or a dir other repositories share)" },
       layout: { type: 'string', value: LAYOUTS.join('|'), describe: "bare repos: git's hooks dir (default); gitlab: custom_hooks/<hook>.d/; gitea: hooks/<hook>.d/ (Gitea, Forgejo); gitolite: run by gitolite's repo-specific hooks" },
+      resident: { type: 'boolean', describe: 'bare repos: judge pushes in one long-running checker process per repository (a perl client, no node per push); installing again without it turns it off' },
     },
     examples: ['agent-hooks install --create /srv/git/upstream.git   # a new shared bare repo', 'agent-hooks install ~/agents/agent-1                  # an agent\'s clone: pre-commit', 'agent-hooks install --dry-run /srv/git/upstream.git'],
     check: (p) => (str(p, 'layout') !== undefined && !(LAYOUTS as readonly string[]).includes(str(p, 'layout')!) ? `--layout ${str(p, 'layout')} is not one of ${LAYOUTS.join(', ')}; fix: --layout git` : undefined),
     run: (p, { distDir, print }) => {
       const layout = (str(p, 'layout') ?? 'git') as LayoutKind;
       const dryRun = flag(p, 'dry-run');
-      const report = install(str(p, 'repo')!, { bundleDir: join(distDir, 'hooks'), nodePath: process.execPath, version: VERSION, dryRun, force: flag(p, 'force'), layout, create: flag(p, 'create') });
+      const report = install(str(p, 'repo')!, { bundleDir: join(distDir, 'hooks'), nodePath: process.execPath, version: VERSION, dryRun, force: flag(p, 'force'), layout, create: flag(p, 'create'), resident: flag(p, 'resident') });
       if (report.steps.length === 0) print([`agent-hooks ${VERSION} is already installed in ${report.where}; nothing changed`]);
       else print([...report.steps.map((s) => `${dryRun ? 'would ' : ''}${s}`), ...(dryRun ? [] : [`agent-hooks ${VERSION} installed in ${report.where}`])]);
       if (layout === 'gitolite' && report.where) {

@@ -27,16 +27,31 @@ export async function runHook(hook: string, moduleUrl: string, body: HookBody): 
       ({ lines, exitCode } = await body(stdin));
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const fix = (error as { fix?: unknown }).fix;
-    lines = [`ERROR: internal: ${message.split('\n')[0]}; fix: ${typeof fix === 'string' ? fix : 'run agent-hooks doctor on this repository, or report the problem'}`];
-    if (process.env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error && error.stack) lines.push(...error.stack.split('\n'));
+    lines = internalErrorLines(error, process.env);
     exitCode = 1;
   }
-  // GitLab shows a hook's refusal in its web UI only from lines that start with GL-HOOK-ERR:
-  // (docs.gitlab.com/administration/server_hooks, "Custom error messages"); the stub of the
-  // gitlab layout sets AGENT_HOOKS_LAYOUT.
-  if (process.env.AGENT_HOOKS_LAYOUT === 'gitlab') lines = lines.map((l) => (l.startsWith('ERROR:') ? `GL-HOOK-ERR: ${l}` : l));
+  lines = forLayout(lines, process.env);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
   process.exit(exitCode);
+}
+
+/**
+ * An unexpected error as the pusher sees it: `ERROR: internal: <message>; fix: ...` (the error's
+ * own `fix` when it has one), with the stack when `AGENT_HOOKS_DEBUG=1` is in `env`.
+ */
+export function internalErrorLines(error: unknown, env: NodeJS.ProcessEnv): string[] {
+  const message = error instanceof Error ? error.message : String(error);
+  const fix = (error as { fix?: unknown } | undefined)?.fix;
+  const lines = [`ERROR: internal: ${message.split('\n')[0]}; fix: ${typeof fix === 'string' ? fix : 'run agent-hooks doctor on this repository, or report the problem'}`];
+  if (env.AGENT_HOOKS_DEBUG === '1' && error instanceof Error && error.stack) lines.push(...error.stack.split('\n'));
+  return lines;
+}
+
+/**
+ * The lines for the server's layout: GitLab shows a hook's refusal in its web UI only from lines
+ * that start with GL-HOOK-ERR: (docs.gitlab.com/administration/server_hooks, "Custom error
+ * messages"); the stub of the gitlab layout sets AGENT_HOOKS_LAYOUT.
+ */
+export function forLayout(lines: string[], env: NodeJS.ProcessEnv): string[] {
+  return env.AGENT_HOOKS_LAYOUT === 'gitlab' ? lines.map((l) => (l.startsWith('ERROR:') ? `GL-HOOK-ERR: ${l}` : l)) : lines;
 }

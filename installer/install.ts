@@ -5,6 +5,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
+import { checkerSocket } from '../server/checker.js';
 import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, type LayoutKind } from '../server/layout.js';
 import bundles from './bundles.json' with { type: 'json' };
 import { isExecutable, lexists, readIfExists, writeFileAtomic } from './files.js';
@@ -24,6 +25,12 @@ export interface InstallOptions {
   layout?: LayoutKind;
   /** Create the bare repo when the path does not exist or is an empty directory (never without it: a typo must not become a repository). */
   create?: boolean;
+  /**
+   * Bare repos: pre-receive hands pushes to the resident checker (server/checker.ts), one
+   * long-running process per repository, instead of starting node for each (issue 18). Each
+   * install writes the stub its options ask for: installing again without it turns it off.
+   */
+  resident?: boolean;
 }
 
 /** One thing install does (or, with --dry-run, would do). */
@@ -76,6 +83,7 @@ export function install(path: string, options: InstallOptions): InstallReport {
     );
   }
   if (!repo.bare && options.layout && options.layout !== 'git') throw new RepoError(`--layout ${options.layout} is for the bare repository on the git server; ${repo.path} is a clone or worktree`);
+  if (!repo.bare && options.resident) throw new RepoError(`--resident is for the bare repository on the git server (its pre-receive); ${repo.path} is a clone or worktree: install without --resident`, { usage: true });
   steps.push(...planInstall(repo, options));
   if (!options.dryRun) for (const step of steps) step.apply();
   return { steps: steps.map((s) => s.description), repo, where: layoutBaseDir(options.layout ?? 'git', repo.gitDir, repo.hooksDir) };
@@ -191,7 +199,10 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     }
     const text = hook === 'post-receive'
       ? formatPostReceiveStub(options.version, options.nodePath, layout.bundle('notify-sender'), layout.chained(hook))
-      : formatStub(options.version, options.nodePath, layout.bundle(hook), kind === 'gitlab' ? { env: { AGENT_HOOKS_LAYOUT: 'gitlab' } } : {});
+      : formatStub(options.version, options.nodePath, layout.bundle(hook), {
+          ...(kind === 'gitlab' ? { env: { AGENT_HOOKS_LAYOUT: 'gitlab' } } : {}),
+          ...(options.resident && hook === 'pre-receive' ? { resident: { socket: checkerSocket(options.version) } } : {}),
+        });
     write(stubPath, text, 0o755, `${hook} stub`, isOurs ? existing : undefined);
   }
 

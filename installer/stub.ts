@@ -12,7 +12,46 @@ const EXEC = /^exec '((?:[^']|'\\'')*)' '((?:[^']|'\\'')*)' "\$@"$/m;
 export interface StubOptions {
   /** Variables the stub exports for the hook (e.g. AGENT_HOOKS_LAYOUT=gitlab). */
   env?: Record<string, string>;
+  /**
+   * pre-receive only (`install --resident`): hand the push to the resident checker when its
+   * socket is there (server/checker.ts), through {@link RESIDENT_CLIENT}; the bundle runs when
+   * there is no checker, no perl, or the checker declines, fails or does not answer in time.
+   */
+  resident?: { socket: string };
 }
+
+/**
+ * The resident checker's client, in perl with no module (the `Socket` module alone costs ~5 ms of
+ * CPU; perl itself ~1.5 ms, node ~20): reads stdin, sends `agent-hooks-check 1 <env bytes> <cwd
+ * bytes> <stdin bytes>` and those bytes over the unix socket (AF_UNIX and SOCK_STREAM are 1 on
+ * Linux), prints the answer to stderr and exits with its code. Anything else (no socket, a
+ * refused connection, a broken or declined answer, no answer within AGENT_HOOKS_RESIDENT_TIMEOUT
+ * seconds, default 30) runs the bundle with the same stdin: the checker may only ever make a push
+ * faster, never judge it differently or not at all. No single quote inside: it sits in sh's.
+ */
+export const RESIDENT_CLIENT = [
+  'my ($node, $bundle, $sock, @args) = @ARGV;',
+  'binmode STDIN; binmode STDERR; $SIG{PIPE} = "IGNORE";',
+  'my $in = do { local $/; <STDIN> }; $in = "" unless defined $in;',
+  'sub direct { open(my $p, "|-", $node, $bundle, @args) or exit 1; binmode $p; print $p $in; close $p; exit($? & 127 ? 1 : $? >> 8); }',
+  'my $cwd = readlink("/proc/self/cwd"); direct() unless defined $cwd;',
+  'socket(my $s, 1, 1, 0) or direct();',
+  'connect($s, pack("S", 1) . $sock . "\\0") or direct();',
+  'my $env = join("", map { "$_=$ENV{$_}\\0" } sort keys %ENV);',
+  'my $req = "agent-hooks-check 1 " . length($env) . " " . length($cwd) . " " . length($in) . "\\n" . $env . $cwd . $in;',
+  'my $out = "";',
+  'my $ok = eval {',
+  '  local $SIG{ALRM} = sub { die "timeout\\n" }; alarm($ENV{AGENT_HOOKS_RESIDENT_TIMEOUT} || 30);',
+  '  for (my $at = 0; $at < length $req;) { my $w = syswrite($s, $req, 65536, $at); die "write\\n" unless defined $w; $at += $w; }',
+  '  shutdown($s, 1);',
+  '  while (1) { my $r = sysread($s, my $buf, 65536); die "read\\n" unless defined $r; last if $r == 0; $out .= $buf; }',
+  '  alarm 0; 1;',
+  '};',
+  'alarm 0;',
+  'direct() unless $ok && $out =~ /\\A(\\d{1,3}) (\\d+)\\n/ && length($out) == length($&) + $2;',
+  'syswrite(STDERR, substr($out, length($&))) if $2 > 0;',
+  'exit $1;',
+].join('\n');
 
 /** The stub text for one hook: shebang, version line, exported variables, CA hand-over, exec line. */
 export function formatStub(version: string, nodePath: string, bundlePath: string, options: StubOptions = {}): string {
@@ -24,6 +63,16 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
   lines.push(
     '# node starts ~100 ms faster without NODE_EXTRA_CA_CERTS; the hook gives it back to what it starts',
     `if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ]; then ${SAVED_CA_CERTS}=$NODE_EXTRA_CA_CERTS; export ${SAVED_CA_CERTS}; unset NODE_EXTRA_CA_CERTS; fi`,
+  );
+  if (options.resident) {
+    lines.push(
+      '# --resident: the resident checker judges the push when it listens (no node starts); otherwise the bundle does, and starts it',
+      'AGENT_HOOKS_RESIDENT=1; export AGENT_HOOKS_RESIDENT',
+      `sock="\${GIT_DIR:-.}/${options.resident.socket}"`,
+      `if [ -S "$sock" ] && command -v perl >/dev/null 2>&1; then exec perl -e ${shellQuote(RESIDENT_CLIENT)} ${shellQuote(nodePath)} ${shellQuote(bundlePath)} "$sock" "$@"; fi`,
+    );
+  }
+  lines.push(
     `exec ${shellQuote(nodePath)} ${shellQuote(bundlePath)} "$@"`,
     '',
   );
