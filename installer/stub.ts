@@ -27,7 +27,8 @@ export interface StubOptions {
  * Linux), prints the answer to stderr and exits with its code. Anything else (no socket, a
  * refused connection, a broken or declined answer, no answer within AGENT_HOOKS_RESIDENT_TIMEOUT
  * seconds, default 30) runs the bundle with the same stdin: the checker may only ever make a push
- * faster, never judge it differently or not at all. No single quote inside: it sits in sh's.
+ * faster, never judge it differently or not at all. After a timeout the client removes the
+ * socket, so one stuck checker costs one push the wait, not every push.
  */
 export const RESIDENT_CLIENT = [
   'my ($node, $bundle, $sock, @args) = @ARGV;',
@@ -48,6 +49,8 @@ export const RESIDENT_CLIENT = [
   '  alarm 0; 1;',
   '};',
   'alarm 0;',
+  '# A checker that does not answer in time is stuck: later pushes go straight to the bundle (which starts a new one once it is gone).',
+  'unlink($sock) if !$ok && $@ eq "timeout\\n";',
   'direct() unless $ok && $out =~ /\\A(\\d{1,3}) (\\d+)\\n/ && length($out) == length($&) + $2;',
   'syswrite(STDERR, substr($out, length($&))) if $2 > 0;',
   'exit $1;',
