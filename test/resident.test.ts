@@ -184,7 +184,9 @@ describe('the resident checker', () => {
   it('stops when agent-hooks is uninstalled', async () => {
     const { upstream } = await residentRepo(['agent-1']);
     const pid = holder(upstream)!;
-    expect(cli(['uninstall', upstream]).exitCode).toBe(0);
+    const r = cli(['uninstall', upstream]);
+    expect(r).toMatchObject({ exitCode: 0 });
+    expect(r.stdout).toContain(`stop the resident checker (pid ${pid})`);
     await until('the checker to stop', () => holder(upstream) === undefined);
   });
 });
