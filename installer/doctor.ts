@@ -18,6 +18,8 @@ import { parseStub } from './stub.js';
 import { decideSandbox, probeSandbox, readSandboxMode } from '../server/sandbox.js';
 import { LANDER, listEntries } from '../server/lander.js';
 import { lockHolder } from '../server/pid-lock.js';
+import { CHECKER, checkerSocket } from '../server/checker.js';
+import { spawnSync } from 'node:child_process';
 import { statePaths } from '../server/state.js';
 
 /** One finding: `ok` lines say what was checked, `error` lines what is broken and how to fix it; a `warning` is ok but risky. */
@@ -72,6 +74,12 @@ export function doctor(path: string, version: string): Finding[] {
       if (!stub.bundlePath || readIfExists(stub.bundlePath) === undefined) problems.push(`${stubPath}: hook code ${stub.bundlePath ?? '(none)'} is missing; fix: ${reinstall}`);
       for (const p of problems) fault(p);
       if (problems.length === 0) ok(`${hook}: agent-hooks ${stub.version}, node ${stub.nodePath}`);
+      if (hook === 'pre-receive' && text!.includes(checkerSocket(stub.version))) {
+        const checker = lockHolder(statePaths(repo.gitDir).workerLock(CHECKER));
+        const perl = spawnSync('perl', ['-e', '0']).status === 0;
+        if (!perl) fault(`${hook}: installed with --resident, but there is no perl on PATH, so every push starts node; fix: apt-get install perl-base, or ${reinstall} (without --resident)`);
+        else ok(`${hook}: resident checker ${checker ? `running (pid ${checker})` : 'not running (the next push starts it)'}; log ${statePaths(repo.gitDir).workerLog(CHECKER)}`);
+      }
     }
     const chained = layout.chained(hook);
     if (lexists(chained) && !isExecutable(chained)) fault(`${chained}: the ${hook} hook from before agent-hooks cannot run (not executable, or a link to nothing), so every ${hook} fails (fail closed); fix: ls -l ${chained}: make it executable (chmod +x) or fix its link, or remove it`);

@@ -181,9 +181,12 @@ describe('the resident checker', () => {
     expect(readFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.log'), 'utf8')).toMatch(/stopped: idle/);
   });
 
-  it('stops when agent-hooks is uninstalled', async () => {
+  it('is reported by doctor, and stops when agent-hooks is uninstalled', async () => {
     const { upstream } = await residentRepo(['agent-1']);
     const pid = holder(upstream)!;
+    const doctor = cli(['doctor', upstream]);
+    expect(doctor.exitCode).toBe(0);
+    expect(doctor.stdout).toContain(`pre-receive: resident checker running (pid ${pid})`);
     const r = cli(['uninstall', upstream]);
     expect(r).toMatchObject({ exitCode: 0 });
     expect(r.stdout).toContain(`stop the resident checker (pid ${pid})`);
