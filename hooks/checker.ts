@@ -6,7 +6,7 @@
 // directory, a malformed one), and the stub then runs the bundle itself. One per repository (a
 // pid lock); it exits after checkerIdleMs without a request, when its version is uninstalled,
 // and on SIGTERM. Its stdio is closed; starts and stops go to `workers/checker.log`.
-import { appendFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,20 +93,34 @@ function stop(why: string): void {
   if (stopping) return;
   stopping = true;
   server.close();
-  rmSync(socket, { force: true });
+  if (ownSocket()) rmSync(socket, { force: true }); // not a newer checker's
   release!();
   log(`stopped: ${why}`);
   process.exit(0);
 }
 
 rmSync(socket, { force: true }); // a checker killed earlier left it; we hold the lock now
-process.umask(0o077); // the socket: the repository's owner only
 server.on('error', (error) => stop(`cannot listen on ${socket}: ${error.message}`));
+// The socket for the repository's owner only: bind(2) happens inside listen(), synchronously, so
+// the umask is put back at once and the files the checker writes later keep the usual modes.
+const umask = process.umask(0o077);
 server.listen(socket, () => log(`listening on ${socket} (agent-hooks ${VERSION}, pid ${process.pid})`));
+process.umask(umask);
+/** The socket's inode once listening: a client that timed out removes the socket, and a stuck checker then makes way. */
+let listening: number | undefined;
+server.on('listening', () => (listening = statSync(socket).ino));
+const ownSocket = () => {
+  try {
+    return listening === undefined || statSync(socket).ino === listening;
+  } catch {
+    return false;
+  }
+};
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
 const idleMs = checkerIdleMs(process.env);
 setInterval(() => {
   if (!installed()) stop(`agent-hooks ${VERSION} is no longer installed`);
+  else if (!ownSocket()) stop('its socket was removed (a client gave up waiting) or replaced');
   else if (Date.now() - lastRequest > idleMs) stop('idle');
-}, Math.min(30_000, idleMs)).unref();
-// The interval is unref'd: the listening server keeps the process alive.
+}, Math.min(5_000, idleMs)).unref();
+// Every 5 s at most (a stat or two). The interval is unref'd: the listening server keeps the process alive.

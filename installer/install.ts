@@ -5,7 +5,9 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
-import { checkerSocket } from '../server/checker.js';
+import { CHECKER, checkerSocket, stopChecker } from '../server/checker.js';
+import { lockHolder } from '../server/pid-lock.js';
+import { statePaths } from '../server/state.js';
 import { CLIENT_HOOKS, GITOLITE_HOOK, installLayout, layoutBaseDir, SERVER_HOOKS, type LayoutKind } from '../server/layout.js';
 import bundles from './bundles.json' with { type: 'json' };
 import { isExecutable, lexists, readIfExists, writeFileAtomic } from './files.js';
@@ -225,6 +227,11 @@ function planInstall(repo: Repo, options: InstallOptions): Step[] {
     if (/^\d+\.\d+\.\d+/.test(stale) && stale !== options.version) {
       steps.push({ description: `remove the code of version ${stale} ${dir}`, apply: () => rmSync(dir, { recursive: true, force: true }) });
     }
+  }
+  // A resident checker runs the code it started with: once anything changed, it makes way, and
+  // the next push starts one with the code just written.
+  if (repo.bare && steps.length > 0 && lockHolder(statePaths(repo.gitDir).workerLock(CHECKER)) !== undefined) {
+    steps.push({ description: 'stop the resident checker (the next push starts it with this code)', apply: () => void stopChecker(repo.gitDir) });
   }
   return steps;
 }

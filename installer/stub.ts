@@ -36,13 +36,16 @@ export const RESIDENT_CLIENT = [
   'my $in = do { local $/; <STDIN> }; $in = "" unless defined $in;',
   'sub direct { open(my $p, "|-", $node, $bundle, @args) or exit 1; binmode $p; print $p $in; close $p; exit($? & 127 ? 1 : $? >> 8); }',
   'my $cwd = readlink("/proc/self/cwd"); direct() unless defined $cwd;',
-  'socket(my $s, 1, 1, 0) or direct();',
-  'connect($s, pack("S", 1) . $sock . "\\0") or direct();',
   'my $env = join("", map { "$_=$ENV{$_}\\0" } sort keys %ENV);',
   'my $req = "agent-hooks-check 1 " . length($env) . " " . length($cwd) . " " . length($in) . "\\n" . $env . $cwd . $in;',
-  'my $out = "";',
+  '# alarm() takes whole seconds: anything else would be alarm(0), no timeout at all.',
+  'my $t = $ENV{AGENT_HOOKS_RESIDENT_TIMEOUT}; $t = 30 unless defined $t && $t =~ /\\A[1-9][0-9]{0,5}\\z/;',
+  'my ($out, $s) = ("");',
   'my $ok = eval {',
-  '  local $SIG{ALRM} = sub { die "timeout\\n" }; alarm($ENV{AGENT_HOOKS_RESIDENT_TIMEOUT} || 30);',
+  '  local $SIG{ALRM} = sub { die "timeout\\n" }; alarm($t);',
+  '  # connect too: a listener that never accepts fills its queue, and a blocking connect would wait forever.',
+  '  socket($s, 1, 1, 0) or die "socket\\n";',
+  '  connect($s, pack("S", 1) . $sock . "\\0") or die "connect\\n";',
   '  for (my $at = 0; $at < length $req;) { my $w = syswrite($s, $req, 65536, $at); die "write\\n" unless defined $w; $at += $w; }',
   '  shutdown($s, 1);',
   '  while (1) { my $r = sysread($s, my $buf, 65536); die "read\\n" unless defined $r; last if $r == 0; $out .= $buf; }',
@@ -69,10 +72,12 @@ export function formatStub(version: string, nodePath: string, bundlePath: string
   );
   if (options.resident) {
     lines.push(
-      '# --resident: the resident checker judges the push when it listens (no node starts); otherwise the bundle does, and starts it',
-      'AGENT_HOOKS_RESIDENT=1; export AGENT_HOOKS_RESIDENT',
-      `sock="\${GIT_DIR:-.}/${options.resident.socket}"`,
-      `if [ -S "$sock" ] && command -v perl >/dev/null 2>&1; then exec perl -e ${shellQuote(RESIDENT_CLIENT)} ${shellQuote(nodePath)} ${shellQuote(bundlePath)} "$sock" "$@"; fi`,
+      '# --resident: the resident checker judges the push when it listens (no node starts); otherwise the bundle does, and starts it.',
+      '# The socket is named relative to the hook\'s cwd, the git dir (a long path would not fit sun_path); without perl, no checker.',
+      `sock=${shellQuote(options.resident.socket)}`,
+      'if command -v perl >/dev/null 2>&1; then AGENT_HOOKS_RESIDENT=1; export AGENT_HOOKS_RESIDENT',
+      `  if [ -S "$sock" ]; then exec perl -e ${shellQuote(RESIDENT_CLIENT)} ${shellQuote(nodePath)} ${shellQuote(bundlePath)} "$sock" "$@"; fi`,
+      'fi',
     );
   }
   lines.push(

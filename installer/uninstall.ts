@@ -3,7 +3,7 @@ import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, un
 import { dirname } from 'node:path';
 import { cleanGitEnv, gitText, runGit } from '../git/git.js';
 import { statePaths } from '../server/state.js';
-import { CHECKER } from '../server/checker.js';
+import { CHECKER, stopChecker } from '../server/checker.js';
 import { lockHolder } from '../server/pid-lock.js';
 import { ALL_HOOKS, installLayout, layoutBaseDir } from '../server/layout.js';
 import { lexists, readIfExists } from './files.js';
@@ -80,8 +80,12 @@ export function uninstall(path: string, options: { dryRun?: boolean; purge?: boo
   if (kind === 'gitolite') report.warnings.push(`gitolite still runs agent-hooks' repo-specific hook for this repository, which now only warns; remove "option hook.pre-receive = agent-hooks" and "option hook.post-receive = agent-hooks" from gitolite.conf and push gitolite-admin`);
   if (existsSync(layout.home) && !keepHome) step(`remove ${layout.home}`, () => rmSync(layout.home, { recursive: true, force: true }));
   // The resident checker (install --resident) would see its bundle gone within 30 s; stop it now.
-  const checker = repo.bare ? lockHolder(statePaths(repo.gitDir).workerLock(CHECKER)) : undefined;
-  if (checker !== undefined) step(`stop the resident checker (pid ${checker})`, () => stopProcess(checker));
+  if (repo.bare && lockHolder(statePaths(repo.gitDir).workerLock(CHECKER)) !== undefined) {
+    step('stop the resident checker', () => {
+      const pid = stopChecker(repo.gitDir);
+      if (pid === undefined) report.warnings.push(`the pid in ${statePaths(repo.gitDir).workerLock(CHECKER)} is not a checker of this repository; left it alone`);
+    });
+  }
   const state = statePaths(repo.gitDir).home;
   const gitEnv = { cwd: repo.gitDir, env: cleanGitEnv() };
   // Names only: values such as agenthooks.slack.webhookUrl are secrets.
@@ -96,11 +100,3 @@ export function uninstall(path: string, options: { dryRun?: boolean; purge?: boo
   return report;
 }
 
-/** SIGTERM to a process that may already be gone. */
-function stopProcess(pid: number): void {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // gone already
-  }
-}

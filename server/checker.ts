@@ -5,6 +5,7 @@
 // with a client that is not node (a few lines of perl, installer/stub.ts). The checker judges
 // with the same code (hooks/judge-push.ts); anything it cannot do (a push that runs tests, a
 // chained hook, a request from another directory) it declines, and the stub runs the bundle.
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockHolder } from './pid-lock.js';
 import { statePaths } from './state.js';
@@ -37,6 +38,32 @@ export function startChecker(gitDir: string): void {
     startWorker(CHECKER, gitDir);
   } catch {
     // the push is judged either way; the next one tries again
+  }
+}
+
+/**
+ * Stops the checker of `gitDir` (SIGTERM), if one runs: the pid in its lock must be a process
+ * whose command line is a `checker.mjs` for this git dir (a checker that died uncleanly leaves a
+ * pid that another process may have by now). Returns the pid it stopped. Never throws.
+ */
+export function stopChecker(gitDir: string): number | undefined {
+  try {
+    const pid = lockHolder(statePaths(gitDir).workerLock(CHECKER));
+    if (pid === undefined) return undefined;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const real = realpathSync(gitDir);
+    const samePath = (a: string) => {
+      try {
+        return a !== '' && realpathSync(a) === real;
+      } catch {
+        return false;
+      }
+    };
+    if (!argv.some((a) => a.endsWith(`${CHECKER}.mjs`)) || !argv.some(samePath)) return undefined;
+    process.kill(pid, 'SIGTERM');
+    return pid;
+  } catch {
+    return undefined;
   }
 }
 

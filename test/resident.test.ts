@@ -3,6 +3,7 @@
 // there, declines, hangs or breaks. To see who judged a push, the installed pre-receive bundle is
 // swapped for one that refuses everything: a push it refuses was not judged by the checker.
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -87,6 +88,8 @@ describe('the resident checker', () => {
     sync(b);
     commit(b, { 'current_tasks/big.txt': lockText('agent-2', { files: ['src/**'] }) }, 'claim src');
     expect(push(b).errors[0]).toMatch(/current_tasks\/big\.txt: lease src\/\*\* overlaps the lease of agent-1/);
+    // The files the checker wrote keep the usual modes (its socket's umask is not theirs).
+    expect(statSync(join(upstream, 'agent-hooks', 'claims-cache.json')).mode & 0o044).toBe(0o044);
     bundleBack();
     // The bundle gives the same lines for the same pushes.
     expect(push(b).errors[0]).toMatch(/current_tasks\/big\.txt: lease src\/\*\* overlaps the lease of agent-1/);
@@ -181,6 +184,39 @@ describe('the resident checker', () => {
     expect(readFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.log'), 'utf8')).toMatch(/stopped: idle/);
   });
 
+  it('makes way when its socket is removed, and when install writes new code', async () => {
+    const { upstream, clones } = await residentRepo(['agent-1']);
+    rmSync(socketOf(upstream));
+    await until('the checker to stop', () => holder(upstream) === undefined);
+    expect(readFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.log'), 'utf8')).toMatch(/stopped: its socket was removed/);
+    commit(clones['agent-1']!, { 'x.txt': 'x\n' });
+    expect(push(clones['agent-1']!).exitCode).toBe(0);
+    await until('a new checker', () => holder(upstream) !== undefined && existsSync(socketOf(upstream)));
+    // Nothing to change: install leaves it running. Changed code: install stops it.
+    expect(cli(['install', '--resident', upstream]).stdout).toMatch(/already installed/);
+    expect(holder(upstream)).toBeDefined();
+    writeFileSync(bundleOf(upstream), `${readFileSync(bundleOf(upstream), 'utf8')}// edited\n`);
+    expect(cli(['install', '--resident', upstream]).stdout).toContain('stop the resident checker (the next push starts it with this code)');
+    await until('the checker to stop', () => holder(upstream) === undefined);
+  });
+
+  it('uninstall leaves alone a process that only reuses a dead checker\'s pid', async () => {
+    const { upstream } = await residentRepo(['agent-1']);
+    process.kill(holder(upstream)!, 'SIGKILL');
+    await until('the checker to die', () => holder(upstream) === undefined);
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.lock', 'pid'), String(sleeper.pid));
+      const r = cli(['uninstall', upstream]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/is not a checker of this repository; left it alone/);
+      expect(sleeper.exitCode).toBeNull();
+      expect(() => process.kill(sleeper.pid!, 0)).not.toThrow();
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
   it('is reported by doctor, and stops when agent-hooks is uninstalled', async () => {
     const { upstream } = await residentRepo(['agent-1']);
     const pid = holder(upstream)!;
@@ -189,7 +225,7 @@ describe('the resident checker', () => {
     expect(doctor.stdout).toContain(`pre-receive: resident checker running (pid ${pid})`);
     const r = cli(['uninstall', upstream]);
     expect(r).toMatchObject({ exitCode: 0 });
-    expect(r.stdout).toContain(`stop the resident checker (pid ${pid})`);
+    expect(r.stdout).toContain('stop the resident checker');
     await until('the checker to stop', () => holder(upstream) === undefined);
   });
 });
