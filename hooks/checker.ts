@@ -88,6 +88,16 @@ const server = createServer({ allowHalfOpen: true }, (conn) => {
   });
 });
 
+/** The socket's inode once listening: a client that timed out removes the socket, and a stuck checker then makes way. */
+let listening: number | undefined;
+server.on('listening', () => (listening = statSync(socket).ino));
+const ownSocket = () => {
+  try {
+    return listening === undefined || statSync(socket).ino === listening;
+  } catch {
+    return false;
+  }
+};
 let stopping = false;
 function stop(why: string): void {
   if (stopping) return;
@@ -106,16 +116,6 @@ server.on('error', (error) => stop(`cannot listen on ${socket}: ${error.message}
 const umask = process.umask(0o077);
 server.listen(socket, () => log(`listening on ${socket} (agent-hooks ${VERSION}, pid ${process.pid})`));
 process.umask(umask);
-/** The socket's inode once listening: a client that timed out removes the socket, and a stuck checker then makes way. */
-let listening: number | undefined;
-server.on('listening', () => (listening = statSync(socket).ino));
-const ownSocket = () => {
-  try {
-    return listening === undefined || statSync(socket).ino === listening;
-  } catch {
-    return false;
-  }
-};
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
 const idleMs = checkerIdleMs(process.env);
 setInterval(() => {
