@@ -116,7 +116,7 @@ export function treePathsAt(tip: string, pushed: readonly string[], git: GitOpti
 /**
  * The claims ref's tip (peeled to a commit; undefined when there is none) with the policy file
  * at it, keyed `<tip>:agent-hooks.json`, and the objects `specs` name, all in one
- * `git cat-file --batch` (a hook's git processes are most of its time, issue 18). The tip is
+ * `git cat-file --batch-command` (a hook's git processes are most of its time, issue 18). The tip is
  * asked for before and after the policy; when another push moved the ref in between, the tip and
  * the objects are read again one after the other, so the policy is always the tip's. `infoSpecs`
  * are answered in the same process with headers only (readObjectsAndInfo).
