@@ -104,8 +104,8 @@ function stop(why: string): void {
   stopping = true;
   server.close();
   if (ownSocket()) rmSync(socket, { force: true }); // not a newer checker's
+  log(`stopped: ${why}`); // before the lock goes: a checker started next logs after this line
   release!();
-  log(`stopped: ${why}`);
   process.exit(0);
 }
 

@@ -26,6 +26,17 @@ const holder = (upstream: string): number | undefined => lockHolder(join(upstrea
 const socketOf = (upstream: string) => join(upstream, 'agent-hooks', 'workers', `checker-${VERSION}.sock`);
 const bundleOf = (upstream: string) => join(upstream, 'hooks', 'agent-hooks', VERSION, 'pre-receive.mjs');
 
+/** A checker holds the lock and has logged that it listens (its socket accepts connections). */
+const listening = (upstream: string): boolean => {
+  const pid = holder(upstream);
+  if (pid === undefined) return false;
+  try {
+    return readFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.log'), 'utf8').includes(`pid ${pid})`);
+  } catch {
+    return false;
+  }
+};
+
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
     if (ok()) return;
@@ -42,7 +53,7 @@ async function residentRepo(agents = ['agent-1', 'agent-2'], env: Record<string,
   const a = repo.clones[agents[0]!]!;
   commit(a, { 'src/parser/a.ts': 'a\n', 'src/lexer/l.ts': 'l\n' }, 'code');
   expect(push(a, ['origin', 'HEAD:main'], env)).toMatchObject({ exitCode: 0, errors: [] });
-  await until('the checker to listen', () => existsSync(socketOf(repo.upstream)) && holder(repo.upstream) !== undefined);
+  await until('the checker to listen', () => listening(repo.upstream));
   for (const agent of agents.slice(1)) sync(repo.clones[agent]!);
   const real = readFileSync(bundleOf(repo.upstream));
   return {
@@ -134,7 +145,7 @@ describe('the resident checker', () => {
     await until('the checker to die', () => holder(upstream) === undefined);
     expect(existsSync(socketOf(upstream))).toBe(true);
     expect(push(b, ['origin', 'HEAD:refs/heads/agent-2/w1']).errors[0]).toMatch(leased);
-    await until('a new checker', () => holder(upstream) !== undefined && holder(upstream) !== first);
+    await until('a new checker', () => listening(upstream) && holder(upstream) !== first);
 
     // Hung: the client gives up after AGENT_HOOKS_RESIDENT_TIMEOUT seconds and the bundle judges.
     const second = holder(upstream)!;
@@ -191,7 +202,7 @@ describe('the resident checker', () => {
     expect(readFileSync(join(upstream, 'agent-hooks', 'workers', 'checker.log'), 'utf8')).toMatch(/stopped: its socket was removed/);
     commit(clones['agent-1']!, { 'x.txt': 'x\n' });
     expect(push(clones['agent-1']!).exitCode).toBe(0);
-    await until('a new checker', () => holder(upstream) !== undefined && existsSync(socketOf(upstream)));
+    await until('a new checker', () => listening(upstream));
     // Nothing to change: install leaves it running. Changed code: install stops it.
     expect(cli(['install', '--resident', upstream]).stdout).toMatch(/already installed/);
     expect(holder(upstream)).toBeDefined();
