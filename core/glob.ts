@@ -176,7 +176,7 @@ export function compilePattern(pattern: string, whenCostly: 'match' | 'miss' = '
     return (path) => fold(path) === literal || fold(path).startsWith(`${literal}/`);
   }
   const base = fold(globBase(pattern));
-  const underBase = whenCostly === 'miss' ? () => false : (path: string) => base === '' || fold(path) === base || fold(path).startsWith(`${base}/`);
+  const underBase = whenCostly === 'miss' ? () => false : (path: string) => isUnderAny(fold(path), [base]);
   if (complexityProblem(pattern)) return underBase;
   // flags 's': git allows newlines in paths, and without dotAll a `.` in picomatch's regex would
   // not match one, so `leased/**` would miss `leased/a<LF>b` (found by test/hostile-inputs).

@@ -96,23 +96,34 @@ export function batchInput(specs: readonly string[]): string {
  * undefined. @throws GitError when the output is cut short.
  */
 export function parseBatchOutput(out: Buffer, specs: readonly string[]): Map<string, GitObject | undefined> {
+  return parseBatchAnswers(out, specs, [], ['cat-file', '--batch']).objects;
+}
+
+/**
+ * Parses `git cat-file` answers in order: for each of `specs` a header and the content (`--batch`,
+ * or `contents` of `--batch-command`), then for each of `infoSpecs` a header only (`info`).
+ * Missing objects ("<spec> missing", "ambiguous") map to undefined.
+ * @throws GitError (naming `args`) when the output is cut short.
+ */
+function parseBatchAnswers(out: Buffer, specs: readonly string[], infoSpecs: readonly string[], args: string[]): { objects: Map<string, GitObject | undefined>; info: Map<string, ObjectInfo | undefined> } {
   const objects = new Map<string, GitObject | undefined>();
+  const info = new Map<string, ObjectInfo | undefined>();
   let at = 0;
-  for (const spec of specs) {
+  const header = (spec: string): ObjectInfo | undefined => {
     const eol = out.indexOf(0x0a, at);
-    if (eol < 0) throw new GitError(['cat-file', '--batch'], 0, `output ended before the answer for ${spec}`);
-    const header = out.toString('utf8', at, eol);
+    if (eol < 0) throw new GitError(args, 0, `output ended before the answer for ${spec}`);
+    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(out.toString('utf8', at, eol));
     at = eol + 1;
-    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
-    if (!m) {
-      objects.set(spec, undefined); // "<spec> missing" or "<spec> ambiguous"
-      continue;
-    }
-    const size = Number(m[3]);
-    objects.set(spec, { oid: m[1]!, type: m[2]!, content: out.subarray(at, at + size) });
-    at += size + 1;
+    return m ? { oid: m[1]!, type: m[2]!, size: Number(m[3]) } : undefined;
+  };
+  for (const spec of specs) {
+    const h = header(spec);
+    if (h && at + h.size > out.length) throw new GitError(args, 0, `output ended inside the content of ${spec}`);
+    objects.set(spec, h ? { oid: h.oid, type: h.type, content: out.subarray(at, at + h.size) } : undefined);
+    if (h) at += h.size + 1;
   }
-  return objects;
+  for (const spec of infoSpecs) info.set(spec, header(spec));
+  return { objects, info };
 }
 
 /**
@@ -142,29 +153,11 @@ export interface ObjectInfo {
  * @throws GitError when git fails, or its output is cut short.
  */
 export function readObjectsAndInfo(specs: readonly string[], infoSpecs: readonly string[], options: GitOptions = {}): { objects: Map<string, GitObject | undefined>; info: Map<string, ObjectInfo | undefined> } {
-  const objects = new Map<string, GitObject | undefined>();
-  const info = new Map<string, ObjectInfo | undefined>();
-  if (specs.length === 0 && infoSpecs.length === 0) return { objects, info };
+  if (specs.length === 0 && infoSpecs.length === 0) return { objects: new Map(), info: new Map() };
   batchInput([...specs, ...infoSpecs]); // refuses a newline in any spec
   const input = [...specs.map((s) => `contents ${s}\n`), ...infoSpecs.map((s) => `info ${s}\n`)].join('');
   const args = ['cat-file', '--batch-command'];
-  const out = runGit(args, { ...options, input }).stdout;
-  let at = 0;
-  const header = (spec: string) => {
-    const eol = out.indexOf(0x0a, at);
-    if (eol < 0) throw new GitError(args, 0, `output ended before the answer for ${spec}`);
-    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(out.toString('utf8', at, eol));
-    at = eol + 1;
-    return m ? { oid: m[1]!, type: m[2]!, size: Number(m[3]) } : undefined; // "<spec> missing" or "ambiguous"
-  };
-  for (const spec of specs) {
-    const h = header(spec);
-    if (h && at + h.size > out.length) throw new GitError(args, 0, `output ended inside the content of ${spec}`);
-    objects.set(spec, h ? { oid: h.oid, type: h.type, content: out.subarray(at, at + h.size) } : undefined);
-    if (h) at += h.size + 1;
-  }
-  for (const spec of infoSpecs) info.set(spec, header(spec));
-  return { objects, info };
+  return parseBatchAnswers(runGit(args, { ...options, input }).stdout, specs, infoSpecs, args);
 }
 
 /**
