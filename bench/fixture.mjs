@@ -49,11 +49,20 @@ export function time(fn) {
  * machine CPU time is steadier than wall time, which also counts waiting for a CPU.
  */
 export function childrenCpu() {
+  return processCpu('self').children;
+}
+
+/**
+ * CPU time (ms) of a process from /proc/<pid>/stat (proc(5), in 1/100 s): `own` (utime + stime)
+ * and `children` (cutime + cstime: the children it has waited for); NaN for both where there is
+ * no such process or no /proc.
+ */
+export function processCpu(pid) {
   try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return { own: (Number(fields[11]) + Number(fields[12])) * 10, children: (Number(fields[13]) + Number(fields[14])) * 10 };
   } catch {
-    return Number.NaN;
+    return { own: Number.NaN, children: Number.NaN };
   }
 }
 

@@ -12,7 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, ratio, run, timeWithCpu, benchPush, prepareBenchPush } from './fixture.mjs';
+import { caVariants, CLI, cloneOf, copyRepo, fmt, generateRepo, git, mean, median, processCpu, ratio, run, timeWithCpu, benchPush, prepareBenchPush } from './fixture.mjs';
 
 const PAIRS = Number(process.argv[2] ?? 15);
 const root = mkdtempSync(join(tmpdir(), 'agent-hooks-bench-'));
@@ -27,12 +27,10 @@ const checkerPid = () => {
 };
 /** CPU time (ms) the checker and the git processes it started and reaped have used so far (proc(5): utime, stime, cutime, cstime); 0 when none runs. */
 const checkerCpu = () => {
-  try {
-    const fields = readFileSync(`/proc/${checkerPid()}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return 0;
-  }
+  const pid = checkerPid();
+  if (pid === undefined) return 0;
+  const { own, children } = processCpu(pid);
+  return Number.isNaN(own) ? 0 : own + children;
 };
 try {
   const plain = generateRepo(join(root, 'plain.git'));
